@@ -1,0 +1,142 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from kongchuo import access
+from kongchuo.models import (
+    AccessLog, Area, CalendarException, EducationOffice, Grade, LeadershipGroup, LeadershipMember, Role,
+    RoleAssignment, School, SchoolClass, SchoolYear, SubDistrict, Term, User, Village,
+)
+
+
+def _admin_has_permission(request):
+    user = request.user
+    return user.is_active and user.is_staff and (user.is_superuser or access.has_role(user, Role.SYSADMIN))
+
+
+admin.site.has_permission = _admin_has_permission
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    fields = ("role", "area", "subdistrict", "village", "school", "grade", "school_class", "is_active", "note")
+    autocomplete_fields = ("school", "grade", "school_class", "village")
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
+    list_display = ("username", "real_name", "phone", "is_active", "last_login")
+    search_fields = ("username", "real_name", "phone")
+    fieldsets = BaseUserAdmin.fieldsets + (("联系信息", {"fields": ("real_name", "phone")}),)
+    inlines = [RoleAssignmentInline]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "role", "school", "grade", "school_class", "subdistrict", "village", "is_active")
+    list_filter = ("role", "is_active", "school")
+    search_fields = ("user__username", "user__real_name")
+    autocomplete_fields = ("user", "school", "grade", "school_class", "village")
+
+
+@admin.register(Area)
+class AreaAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code")
+
+
+@admin.register(EducationOffice)
+class EducationOfficeAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "area")
+
+
+@admin.register(SubDistrict)
+class SubDistrictAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "area")
+
+
+@admin.register(Village)
+class VillageAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "kind", "subdistrict")
+    list_filter = ("subdistrict", "kind")
+    search_fields = ("name", "code")
+
+
+@admin.register(School)
+class SchoolAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "kind", "subdistrict", "is_active")
+    list_filter = ("kind", "subdistrict", "is_active")
+    search_fields = ("name", "code")
+
+
+class TermInline(admin.TabularInline):
+    model = Term
+    extra = 0
+
+
+@admin.register(SchoolYear)
+class SchoolYearAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "start_date", "end_date", "is_current")
+    inlines = [TermInline]
+
+
+@admin.register(Term)
+class TermAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "start_date", "end_date", "vacation_name", "vacation_start", "vacation_end")
+
+
+class SchoolClassInline(admin.TabularInline):
+    model = SchoolClass
+    extra = 0
+
+
+@admin.register(Grade)
+class GradeAdmin(SimpleHistoryAdmin):
+    list_display = ("school", "school_year", "level", "entry_year")
+    list_filter = ("school_year", "school", "level")
+    search_fields = ("school__name",)
+    inlines = [SchoolClassInline]
+
+
+@admin.register(SchoolClass)
+class SchoolClassAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "grade")
+    list_filter = ("grade__school_year", "grade__school")
+    search_fields = ("grade__school__name", "name")
+
+
+class LeadershipMemberInline(admin.TabularInline):
+    model = LeadershipMember
+    extra = 0
+
+
+@admin.register(LeadershipGroup)
+class LeadershipGroupAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "school", "document_number", "established")
+    inlines = [LeadershipMemberInline]
+
+
+@admin.register(CalendarException)
+class CalendarExceptionAdmin(SimpleHistoryAdmin):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read-only: the log can be seen, never edited or deleted from the app (§8)."""
+
+    list_display = ("at", "username", "action", "object_type", "object_id", "scope", "purpose", "ip")
+    list_filter = ("action",)
+    search_fields = ("username", "object_id", "scope")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

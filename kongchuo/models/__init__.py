@@ -1,0 +1,35 @@
+from .accounts import Role, RoleAssignment, User
+from .audit import AccessLog
+from .calendar import CalendarException
+from .org import (
+    Area,
+    EducationOffice,
+    Grade,
+    LeadershipGroup,
+    LeadershipMember,
+    School,
+    SchoolClass,
+    SchoolYear,
+    SubDistrict,
+    Term,
+    Village,
+)
+
+__all__ = [
+    "AccessLog",
+    "Area",
+    "CalendarException",
+    "EducationOffice",
+    "Grade",
+    "LeadershipGroup",
+    "LeadershipMember",
+    "Role",
+    "RoleAssignment",
+    "School",
+    "SchoolClass",
+    "SchoolYear",
+    "SubDistrict",
+    "Term",
+    "User",
+    "Village",
+]
