@@ -8,3 +8,19 @@ class KongchuoConfig(AppConfig):
     def ready(self):
         from . import signals  # noqa: F401
         from .checks import check_harfbuzz_subset  # noqa: F401
+
+        self._chinese_labels_for_axes()
+
+    @staticmethod
+    def _chinese_labels_for_axes():
+        """django-axes ships no zh_Hans translation; its admin pages are for our system administrator."""
+        from django.apps import apps
+
+        labels = {"AccessAttempt": "登录失败记录（锁定计数）", "AccessFailureLog": "登录失败日志",
+                  "AccessLog": "登录日志"}
+        axes = apps.get_app_config("axes")
+        axes.verbose_name = "登录安全"
+        for model in axes.get_models():
+            label = labels.get(model.__name__)
+            if label:
+                model._meta.verbose_name = model._meta.verbose_name_plural = label
