@@ -1,4 +1,8 @@
 """Student registry models, one module per concern (each issue/helper owns its module)."""
-from .core import CareAssignment, FamilyMember, ScopedQuerySet, Student
+from .core import CareAssignment, FamilyMember, ScopedQuerySet, Student, StudentQuerySet
+from .registry import (
+    Enrolment, OfficeSchoolLiaison, StatusChange, StatusChangeDocument, TransferConfirmation, VulnerabilityFlag,
+)
 
-__all__ = ["CareAssignment", "FamilyMember", "ScopedQuerySet", "Student"]
+__all__ = ["CareAssignment", "Enrolment", "FamilyMember", "OfficeSchoolLiaison", "ScopedQuerySet", "StatusChange",
+           "StatusChangeDocument", "Student", "StudentQuerySet", "TransferConfirmation", "VulnerabilityFlag"]
