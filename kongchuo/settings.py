@@ -167,10 +167,14 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # Domain settings: thresholds are data a district may change.
 KONGCHUO = {
-    # Unexcused consecutive school days: alert the 班主任 / 疑似辍学 / 辍学 (PITFALLS: national usage).
+    # Unexcused consecutive school days at which each level is reached (PITFALLS: national usage). Each is
+    # "reached on the Nth consecutive unexcused school day": 3 → alert the 班主任 to visit; "more than one week"
+    # = more than 5 school days → 6th day 疑似辍学; "more than one month" ≈ more than 22 school days → 23rd day 辍学.
     "ABSENCE_ALERT_DAYS": int(os.environ.get("KC_ABSENCE_ALERT_DAYS", "3")),
-    "ABSENCE_SUSPECTED_DAYS": int(os.environ.get("KC_ABSENCE_SUSPECTED_DAYS", "5")),
-    "ABSENCE_DROPOUT_DAYS": int(os.environ.get("KC_ABSENCE_DROPOUT_DAYS", "22")),
+    "ABSENCE_SUSPECTED_DAYS": int(os.environ.get("KC_ABSENCE_SUSPECTED_DAYS", "6")),
+    "ABSENCE_DROPOUT_DAYS": int(os.environ.get("KC_ABSENCE_DROPOUT_DAYS", "23")),
+    # School days not yet recorded (today before roll-call, a forgotten day) that do not end a running streak.
+    "ABSENCE_GRACE_DAYS": int(os.environ.get("KC_ABSENCE_GRACE_DAYS", "2")),
     "NOTICE_DEADLINE_DAYS": int(os.environ.get("KC_NOTICE_DEADLINE_DAYS", "7")),
     "NOTICE_FONT_FAMILY": os.environ.get("NOTICE_FONT_FAMILY", "Noto Serif CJK SC"),
     "RATE_EXCLUDE_DEATHS": env_bool("KC_RATE_EXCLUDE_DEATHS", True),

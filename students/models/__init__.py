@@ -3,6 +3,10 @@ from .core import CareAssignment, FamilyMember, ScopedQuerySet, Student, Student
 from .registry import (
     Enrolment, OfficeSchoolLiaison, StatusChange, StatusChangeDocument, TransferConfirmation, VulnerabilityFlag,
 )
+from .discovery import (
+    Absence, AbsenceAlert, AbsenceEpisode, AbsenceLevel, NonReturnEntry, RollCall, TermArrival,
+)
 
 __all__ = ["CareAssignment", "Enrolment", "FamilyMember", "OfficeSchoolLiaison", "ScopedQuerySet", "StatusChange",
            "StatusChangeDocument", "Student", "StudentQuerySet", "TransferConfirmation", "VulnerabilityFlag"]
+__all__ += ["Absence", "AbsenceAlert", "AbsenceEpisode", "AbsenceLevel", "NonReturnEntry", "RollCall", "TermArrival"]
