@@ -40,6 +40,15 @@ ACTIONS = {
     "student.status_change": {Role.SCHOOL_ADMIN},
     "student.assign_care": {Role.SCHOOL_ADMIN, Role.GRADE_LEADER, Role.HEAD_TEACHER},
     "student.unmask": UNMASK_ROLES,
+    # registry issue: create students (新生/转入), vulnerability flags, 包保 tiers.
+    "student.create": {Role.SCHOOL_ADMIN},
+    "student.flag": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF, Role.VILLAGE_CADRE},
+    "school.assign_liaison": {Role.OFFICE_STAFF},
+    "school.be_liaison": {Role.OFFICE_STAFF},  # who may be named 教育办包校领导 (school inside their area)
+    "school.teach": SCHOOL_ROLES,  # who may be named 包保 teacher of a student of that school
+    # 证明材料 of 学籍异动 (medical proofs…): not for 科任教师 or 村干部.
+    "student.documents": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
+                          Role.SUBDISTRICT_STAFF},
     "absence.record": {Role.HEAD_TEACHER, Role.SCHOOL_ADMIN},
     "discovery.term_check": {Role.SCHOOL_ADMIN},
     "population.import": {Role.VILLAGE_CADRE, Role.SUBDISTRICT_STAFF, Role.OFFICE_STAFF},
@@ -160,9 +169,13 @@ def _user_q_for(a, user, p=""):
     from kongchuo.models import School
 
     schools = School.objects.filter(school_q).values("pk")
-    return (Q(**{f"{p}role_assignments__school_id__in": schools})
-            | Q(**{f"{p}role_assignments__school_class__grade__school_id__in": schools})
-            | Q(**{f"{p}role_assignments__grade__school_id__in": schools}))
+    q = (Q(**{f"{p}role_assignments__school_id__in": schools})
+         | Q(**{f"{p}role_assignments__school_class__grade__school_id__in": schools})
+         | Q(**{f"{p}role_assignments__grade__school_id__in": schools}))
+    if a.role in AREA_ROLES:
+        # 教育办 colleagues too (e.g. naming an 教育办 leader who 包 a school).
+        q |= Q(**{f"{p}role_assignments__area_id": a.area_id})
+    return q
 
 
 def _via(path, rule):
@@ -180,6 +193,13 @@ RULES = {
     "kongchuo.SchoolClass": _via("grade__school", _school_q_for),
     "cases.Case": _case_q_for,
     "kongchuo.User": _user_q_for,
+    # registry issue
+    "students.VulnerabilityFlag": _via("student", _student_q_for),
+    "students.StatusChange": _via("student", _student_q_for),
+    "students.TransferConfirmation": _via("status_change__student", _student_q_for),
+    "students.StatusChangeDocument": _via("status_change__student", _student_q_for),
+    "students.Enrolment": _via("student", _student_q_for),
+    "students.OfficeSchoolLiaison": _via("school", _school_q_for),
 }
 
 
@@ -243,6 +263,37 @@ def can(user, action, obj=None):
 
 def can_unmask(user, obj=None):
     return can(user, "student.unmask", obj)
+
+
+def filter_can(queryset, user, action):
+    """The objects of `queryset` on which `user` may perform `action` (one query for a bulk action)."""
+    allowed = ACTIONS.get(action)
+    if allowed is None:
+        raise LookupError(f"unknown action {action}")
+    roles = roles_of(user) & allowed
+    if not roles:
+        return queryset.none()
+    return filter_visible(queryset, user, roles=roles)
+
+
+def responsible_holders(*, school_class_ids=(), grade_ids=(), school_ids=()):
+    """The 包保 chain above the teacher (SPEC §1, seed 四(五)1): 班主任 of classes, 校领导 of grades and
+    校长/学校管理员 of schools, as active role assignments with their user (one query).
+    Returns {role: [assignment, …]} for those three roles."""
+    parts = []
+    if any(school_class_ids):
+        parts.append(Q(role=Role.HEAD_TEACHER, school_class_id__in=[i for i in school_class_ids if i]))
+    if any(grade_ids):
+        parts.append(Q(role=Role.GRADE_LEADER, grade_id__in=[i for i in grade_ids if i]))
+    if any(school_ids):
+        parts.append(Q(role=Role.SCHOOL_ADMIN, school_id__in=[i for i in school_ids if i]))
+    result = {Role.HEAD_TEACHER: [], Role.GRADE_LEADER: [], Role.SCHOOL_ADMIN: []}
+    if not parts:
+        return result
+    q = reduce(operator.or_, parts)
+    for a in RoleAssignment.objects.filter(q, is_active=True, user__is_active=True).select_related("user").order_by("pk"):
+        result[a.role].append(a)
+    return result
 
 
 # ---------------------------------------------------------------- navigation

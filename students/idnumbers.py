@@ -66,3 +66,47 @@ def build(area: str, birth: date, sequence: int) -> str:
     """Build a valid number (demo data, tests). `sequence` 0–999; odd = male."""
     body = f"{area}{birth:%Y%m%d}{sequence:03d}"
     return body + check_char(body)
+
+
+# ------------------------------------------------------------------ 学籍号 (national student number)
+STUDENT_NUMBER_HELP = "学籍号格式：G+18 位身份证号，J+18 位数字（无身份证号的学生），或 L 开头的临时学籍号"
+
+
+def parse_student_number(raw) -> str:
+    """Normalise and check a 学籍号: G + a valid ID number, J + 18 digits (an ID-like number for a child without
+    one; the last may be X), or L + 6–28 letters/digits (temporary). Raises IdNumberError with the reason."""
+    number = normalize(raw)
+    if not number:
+        raise IdNumberError("学籍号为空")
+    head, body = number[0], number[1:]
+    if head == "G":
+        try:
+            info = parse(body)
+        except IdNumberError as exc:
+            raise IdNumberError(f"G 开头的学籍号应为 G+身份证号，其中身份证号无效：{exc}") from None
+        if info.upgraded_from:
+            raise IdNumberError("G 开头的学籍号应为 G+18 位身份证号，不能使用 15 位旧号码")
+        return "G" + info.number
+    if head == "J":
+        if len(body) != 18 or not body[:17].isdigit() or body[17] not in "0123456789X":
+            raise IdNumberError(f"J 开头的学籍号应为 J+18 位数字（最后一位可为 X），实际 J 后有 {len(body)} 位")
+        _birth(body[6:14])
+        return number
+    if head == "L":
+        if not (6 <= len(body) <= 28) or not body.isalnum() or not body.isascii():
+            raise IdNumberError("L 开头的临时学籍号应为 L+6 至 28 位字母或数字")
+        return number
+    raise IdNumberError(f"学籍号应以 G、J 或 L 开头，实际以“{number[0]}”开头。{STUDENT_NUMBER_HELP}")
+
+
+GENDER_LABELS = {"M": "男", "F": "女"}
+
+
+def mismatches(info: IdInfo, gender=None, birth_date=None) -> list:
+    """Where the entered sex / birth date disagree with the ID number (warn, never overwrite: SPEC §10)."""
+    found = []
+    if gender and gender != info.gender:
+        found.append(f"身份证号显示性别为{GENDER_LABELS[info.gender]}，填写的性别为{GENDER_LABELS.get(gender, gender)}")
+    if birth_date and birth_date != info.birth_date:
+        found.append(f"身份证号显示出生日期为 {info.birth_date:%Y-%m-%d}，填写的出生日期为 {birth_date:%Y-%m-%d}")
+    return found

@@ -1,0 +1,1 @@
+"""Registry pages: parse input, call one selector or service, render (DESIGN.md)."""
