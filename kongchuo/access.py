@@ -51,6 +51,8 @@ ACTIONS = {
                           Role.SUBDISTRICT_STAFF},
     "absence.record": {Role.HEAD_TEACHER, Role.SCHOOL_ADMIN},
     "discovery.term_check": {Role.SCHOOL_ADMIN},
+    "discovery.arrival": {Role.HEAD_TEACHER, Role.SCHOOL_ADMIN},
+    "discovery.nonreturn_edit": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
     "population.import": {Role.VILLAGE_CADRE, Role.SUBDISTRICT_STAFF, Role.OFFICE_STAFF},
     "case.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
     "case.open": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
@@ -60,8 +62,41 @@ ACTIONS = {
     "case.visit": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
                    Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
     "case.review_close": {Role.OFFICE_STAFF},
+    # cases issue: one action per kind of move (cases/transitions.py names them).
+    "case.serve_notice": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "case.report": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "case.escalate": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "case.return_down": {Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF, Role.SUBDISTRICT_STAFF},
+    "case.record_return": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "case.retention": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
+    "case.followup": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
+    "case.request_close": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
+    "case.close_special": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "case.reopen": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "case.edit": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
+                  Role.SUBDISTRICT_STAFF},
+    "visit.log": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
+                  Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
+    "visit.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
+    "exemption.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
+    "exemption.apply": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.VILLAGE_CADRE},
+    "exemption.approve_village": {Role.VILLAGE_CADRE},
+    "exemption.approve_subdistrict": {Role.SUBDISTRICT_STAFF},
+    "exemption.file": {Role.OFFICE_STAFF},
+    "homeschool.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
+    "homeschool.plan": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
+    "homeschool.log": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
+    "assistance.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
+    "assistance.record": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
+                          Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
+    "inbox.view": set(Role.values),
     "notice.issue": {Role.SCHOOL_ADMIN},
     "notice.view": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN} | AREA_ROLES | {Role.SUBDISTRICT_STAFF},
+    # notices issue: record 送达 (the deliverer is often the 班主任), cancel, print/download, edit the wording.
+    "notice.serve": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
+    "notice.cancel": {Role.SCHOOL_ADMIN},
+    "notice.print": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN} | AREA_ROLES | {Role.SUBDISTRICT_STAFF},
+    "notice.template_edit": {Role.OFFICE_STAFF},
     "report.view": {Role.SCHOOL_ADMIN, Role.GRADE_LEADER} | AREA_ROLES | {Role.SUBDISTRICT_STAFF},
     "report.export": {Role.SCHOOL_ADMIN} | AREA_ROLES | {Role.SUBDISTRICT_STAFF},
     "org.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE, Role.SYSADMIN},
@@ -160,7 +195,126 @@ def _case_q_for(a, user, p=""):
     if a.role == Role.SUBDISTRICT_STAFF:
         # 办事处 acts on cases escalated to it (管理区 制约措施), for its residents and schools.
         return student_q & Q(**{f"{p}stage": Case.Stage.SUBDISTRICT})
+    if a.role in (Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER):
+        # A teacher also sees the cases of their school handed to them (owner) or paired with them (结对帮扶).
+        mine = Q(**{f"{p}owner": user}) | Q(**{f"{p}mentor": user})
+        return student_q | (mine & Q(**{f"{p}student__school_id": _school_id_of(a)}))
     return student_q
+
+
+def _notice_q_for(a, user, p=""):
+    """Notices follow their case, for the roles that may see notices at all (not 科任教师 or 村干部)."""
+    if a.role not in ACTIONS["notice.view"]:
+        return NOTHING
+    return _case_q_for(a, user, p + "case__")
+
+
+def _area_id_of(a):
+    if a.area_id:
+        return a.area_id
+    if a.subdistrict_id:
+        return a.subdistrict.area_id
+    if a.village_id:
+        return a.village.subdistrict.area_id
+    school_id = _school_id_of(a)
+    if school_id is None:
+        return None
+    school = a.school if a.school_id else a.grade.school if a.grade_id else a.school_class.grade.school
+    return school.area_id
+
+
+def _area_q_for(a, user, p=""):
+    """Area-wide configuration (e.g. the wording of notices): everyone sees their own 管理区's."""
+    area_id = _area_id_of(a)
+    return Q(**{f"{p}area_id": area_id}) if area_id else NOTHING
+
+
+def _visit_q_for(a, user, p=""):
+    """A visit logged on a case follows the case; a 大家访 visit without a case follows the student."""
+    return ((Q(**{f"{p}case__isnull": False}) & _case_q_for(a, user, p + "case__"))
+            | (Q(**{f"{p}case__isnull": True}) & _student_q_for(a, user, p + "student__")))
+
+
+def _own_q_for(a, user, p=""):
+    return Q(**{f"{p}recipient": user})
+
+
+# Which roles own a case at each escalation tier (教师 → 学校 → 教育办 → 办事处).
+CASE_TIER_ROLES = {
+    "teacher": (Role.TEACHER, Role.HEAD_TEACHER),
+    "school": (Role.SCHOOL_ADMIN,),
+    "office": (Role.OFFICE_STAFF,),
+    "subdistrict": (Role.SUBDISTRICT_STAFF,),
+}
+
+
+def case_tier_candidates(stage, student):
+    """Accounts that may own a case of `student` at `stage`, best first (包保 teacher before head teacher).
+
+    `stage` is a Case.Stage value, or "village" for the 村/社区 approver of an exemption."""
+    from kongchuo.models import User
+    from students.models import CareAssignment
+
+    active = RoleAssignment.objects.filter(is_active=True, user__is_active=True)
+    if stage == "teacher":
+        carers = list(User.objects.filter(
+            pk__in=CareAssignment.objects.filter(student=student, is_active=True).values("teacher_id"),
+            is_active=True).order_by("pk"))
+        heads = []
+        if student.school_class_id:
+            heads = list(User.objects.filter(pk__in=active.filter(
+                role=Role.HEAD_TEACHER, school_class_id=student.school_class_id).values("user_id")).order_by("pk"))
+        return carers + [u for u in heads if u not in carers]
+    if stage == "school":
+        q = Q(role=Role.SCHOOL_ADMIN, school_id=student.school_id) if student.school_id else NOTHING
+    elif stage == "office":
+        area_id = (student.school.area_id if student.school_id
+                   else student.village.subdistrict.area_id if student.village_id else None)
+        q = Q(role=Role.OFFICE_STAFF, area_id=area_id) if area_id else NOTHING
+        if q is not NOTHING and student.school_id:
+            # 教育办领导包学校: the school's liaison leader comes first.
+            from django.apps import apps
+
+            try:
+                liaison = apps.get_model("students", "OfficeSchoolLiaison")
+            except LookupError:
+                liaison = None
+            if liaison is not None:
+                leaders = list(User.objects.filter(
+                    pk__in=liaison.objects.filter(school_id=student.school_id, is_active=True).values("leader_id"),
+                    is_active=True, role_assignments__in=active.filter(q)).distinct().order_by("pk"))
+                others = list(User.objects.filter(pk__in=active.filter(q).values("user_id")).order_by("pk"))
+                return leaders + [u for u in others if u not in leaders]
+    elif stage == "village":  # 村/社区干部 of the student's village (缓学/免学 first approval)
+        q = Q(role=Role.VILLAGE_CADRE, village_id=student.village_id) if student.village_id else NOTHING
+    elif stage == "subdistrict":
+        sub_id = (student.village.subdistrict_id if student.village_id
+                  else student.school.subdistrict_id if student.school_id else None)
+        q = Q(role=Role.SUBDISTRICT_STAFF, subdistrict_id=sub_id) if sub_id else NOTHING
+    else:
+        raise LookupError(stage)
+    if q is NOTHING:
+        return []
+    return list(User.objects.filter(pk__in=active.filter(q).values("user_id")).order_by("pk"))
+
+
+# Who may act (escalate, return down) on a case sitting at each tier, besides its current owner.
+CASE_STAGE_ACTORS = {
+    "teacher": (Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN),
+    "school": (Role.GRADE_LEADER, Role.SCHOOL_ADMIN),
+    "office": (Role.OFFICE_STAFF,),
+    "subdistrict": (Role.SUBDISTRICT_STAFF,),
+}
+
+
+def acts_at_case_stage(user, stage):
+    return bool(roles_of(user) & set(CASE_STAGE_ACTORS[stage]))
+
+
+def case_stage_of(user):
+    """The tiers a user acts at (for "my tier" lists)."""
+    roles = roles_of(user)
+    return [stage for stage, stage_roles in CASE_TIER_ROLES.items() if roles & set(stage_roles)]
 
 
 def _user_q_for(a, user, p=""):
@@ -178,6 +332,43 @@ def _user_q_for(a, user, p=""):
     return q
 
 
+# discovery: classes whose whole roster a role sees (roll-call, 报到 confirmation). A 科任教师 sees only the
+# students they 包, so never a whole class.
+def _roster_class_q_for(a, user, p=""):
+    if a.role == Role.HEAD_TEACHER:
+        return Q(**{f"{p}pk": a.school_class_id})
+    if a.role == Role.GRADE_LEADER:
+        return Q(**{f"{p}grade_id": a.grade_id})
+    if a.role == Role.SCHOOL_ADMIN:
+        return Q(**{f"{p}grade__school_id": a.school_id})
+    if a.role in AREA_ROLES:
+        return Q(**{f"{p}grade__school__area_id": a.area_id})
+    if a.role == Role.SUBDISTRICT_STAFF:
+        return Q(**{f"{p}grade__school__subdistrict_id": a.subdistrict_id})
+    return NOTHING
+
+
+def roster_classes(user, action=None):
+    """Classes whose whole roster `user` sees — with `action`, only through roles allowed to perform it."""
+    from kongchuo.models import SchoolClass
+
+    assignments = get_scope(user).assignments
+    if action is not None:
+        assignments = [a for a in assignments if a.role in ACTIONS[action]]
+    parts = [q for q in (_roster_class_q_for(a, user) for a in assignments) if q is not NOTHING]
+    if not parts:
+        return SchoolClass.objects.none()
+    return SchoolClass.objects.filter(reduce(operator.or_, parts))
+
+
+def _nonreturn_q_for(a, user, p=""):
+    """A 未返校 entry follows its student and stays visible to the school (and area) that recorded it."""
+    q = _student_q_for(a, user, p + "student__")
+    if a.role == Role.SCHOOL_ADMIN or a.role in AREA_ROLES or a.role == Role.SUBDISTRICT_STAFF:
+        q = q | _school_q_for(a, user, p + "school__")
+    return q
+
+
 def _via(path, rule):
     """A rule for a model whose scope is its parent's (e.g. FamilyMember → student)."""
     return lambda a, user, p="": rule(a, user, f"{p}{path}__")
@@ -188,11 +379,33 @@ RULES = {
     "students.Student": _student_q_for,
     "students.FamilyMember": _via("student", _student_q_for),
     "students.CareAssignment": _via("student", _student_q_for),
+    "students.Absence": _via("student", _student_q_for),
+    "students.AbsenceEpisode": _via("student", _student_q_for),
+    "students.AbsenceAlert": _via("student", _student_q_for),
+    "students.TermArrival": _via("student", _student_q_for),
+    "students.NonReturnEntry": _nonreturn_q_for,
+    "students.RollCall": _via("school_class", _roster_class_q_for),
     "kongchuo.School": _school_q_for,
     "kongchuo.Grade": _via("school", _school_q_for),
     "kongchuo.SchoolClass": _via("grade__school", _school_q_for),
     "cases.Case": _case_q_for,
+    "cases.CaseEvent": _via("case", _case_q_for),
+    "cases.CaseReason": _via("case", _case_q_for),
+    "cases.CaseClosure": _via("case", _case_q_for),
+    "cases.FollowUp": _via("case", _case_q_for),
+    "cases.HomeVisit": _visit_q_for,
+    "cases.VisitPhoto": _via("visit", _visit_q_for),
+    "cases.Exemption": _via("student", _student_q_for),
+    "cases.TeachingPlan": _via("student", _student_q_for),
+    "cases.TeachingSession": _via("plan__student", _student_q_for),
+    "cases.SessionPhoto": _via("session__plan__student", _student_q_for),
+    "cases.AssistanceRecord": _via("student", _student_q_for),
+    "cases.Notification": _own_q_for,
     "kongchuo.User": _user_q_for,
+    # notices issue
+    "notices.Notice": _notice_q_for,
+    "notices.NoticeService": _via("notice", _notice_q_for),
+    "notices.NoticeTemplate": _area_q_for,
     # registry issue
     "students.VulnerabilityFlag": _via("student", _student_q_for),
     "students.StatusChange": _via("student", _student_q_for),
@@ -301,6 +514,8 @@ def responsible_holders(*, school_class_ids=(), grade_ids=(), school_ids=()):
 NAVIGATION = [
     ("我的工作台", "workbench", "house", None),
     ("学生", "students:list", "people", "student.view"),
+    ("点名", "students:discovery_rollcall", "clipboard-check", "absence.record"),
+    ("三本台账", "students:discovery_ledgers", "journal-text", "student.view"),
     ("个案", "cases:list", "folder2-open", "case.view"),
     ("通知书", "notices:list", "file-earmark-text", "notice.view"),
     ("报表", "reports:dashboard", "bar-chart", "report.view"),
