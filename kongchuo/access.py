@@ -54,6 +54,9 @@ ACTIONS = {
     "discovery.arrival": {Role.HEAD_TEACHER, Role.SCHOOL_ADMIN},
     "discovery.nonreturn_edit": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN},
     "population.import": {Role.VILLAGE_CADRE, Role.SUBDISTRICT_STAFF, Role.OFFICE_STAFF},
+    # importer: 学籍比对 lists and their candidates (核实: 已在外地就读 / 适龄未入学 / 确认失学).
+    "population.view": {Role.VILLAGE_CADRE, Role.SUBDISTRICT_STAFF} | AREA_ROLES,
+    "population.verify": {Role.VILLAGE_CADRE, Role.SUBDISTRICT_STAFF, Role.OFFICE_STAFF},
     "case.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
     "case.open": {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
                   Role.VILLAGE_CADRE, Role.SUBDISTRICT_STAFF},
@@ -374,6 +377,48 @@ def _via(path, rule):
     return lambda a, user, p="": rule(a, user, f"{p}{path}__")
 
 
+def _import_batch_q_for(a, user, p=""):
+    """学籍导入记录: the school's admins (who import) and the 教育办 of the area (oversight, read-only)."""
+    if a.role == Role.SCHOOL_ADMIN:
+        return Q(**{f"{p}school_id": a.school_id})
+    if a.role == Role.OFFICE_STAFF:
+        return Q(**{f"{p}school__area_id": a.area_id})
+    return NOTHING
+
+
+def _population_list_q_for(a, user, p=""):
+    """适龄儿童名单 (学籍比对): the village's cadres, the 办事处 of the villages, the area's 教育办/领导小组."""
+    if a.role == Role.VILLAGE_CADRE:
+        return Q(**{f"{p}village_id": a.village_id})
+    if a.role == Role.SUBDISTRICT_STAFF:
+        return Q(**{f"{p}subdistrict_id": a.subdistrict_id})
+    if a.role in AREA_ROLES:
+        return Q(**{f"{p}area_id": a.area_id})
+    return NOTHING
+
+
+def _population_entry_q_for(a, user, p=""):
+    """A child of a population list is seen by whoever covers the child's village (not by schools)."""
+    if a.role == Role.VILLAGE_CADRE:
+        return Q(**{f"{p}village_id": a.village_id})
+    if a.role == Role.SUBDISTRICT_STAFF:
+        return Q(**{f"{p}village__subdistrict_id": a.subdistrict_id})
+    if a.role in AREA_ROLES:
+        return Q(**{f"{p}village__subdistrict__area_id": a.area_id})
+    return NOTHING
+
+
+def _village_q_for(a, user, p=""):
+    """Villages a user covers (学籍比对 lists are uploaded for these): own village, the 办事处's, the area's."""
+    if a.role == Role.VILLAGE_CADRE:
+        return Q(**{f"{p}pk": a.village_id})
+    if a.role == Role.SUBDISTRICT_STAFF:
+        return Q(**{f"{p}subdistrict_id": a.subdistrict_id})
+    if a.role in AREA_ROLES:
+        return Q(**{f"{p}subdistrict__area_id": a.area_id})
+    return NOTHING
+
+
 # model label → rule(assignment, user, prefix) -> Q. Apps add their models here, not elsewhere.
 RULES = {
     "students.Student": _student_q_for,
@@ -413,6 +458,11 @@ RULES = {
     "students.StatusChangeDocument": _via("status_change__student", _student_q_for),
     "students.Enrolment": _via("student", _student_q_for),
     "students.OfficeSchoolLiaison": _via("school", _school_q_for),
+    # importer
+    "students.ImportBatch": _import_batch_q_for,
+    "kongchuo.Village": _village_q_for,
+    "students.PopulationList": _population_list_q_for,
+    "students.PopulationEntry": _population_entry_q_for,
 }
 
 
@@ -514,6 +564,8 @@ def responsible_holders(*, school_class_ids=(), grade_ids=(), school_ids=()):
 NAVIGATION = [
     ("我的工作台", "workbench", "house", None),
     ("学生", "students:list", "people", "student.view"),
+    ("学籍导入", "students:import", "upload", "student.import"),
+    ("学籍比对", "students:population", "person-check", "population.view"),
     ("点名", "students:discovery_rollcall", "clipboard-check", "absence.record"),
     ("三本台账", "students:discovery_ledgers", "journal-text", "student.view"),
     ("个案", "cases:list", "folder2-open", "case.view"),

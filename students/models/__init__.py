@@ -10,3 +10,6 @@ from .discovery import (
 __all__ = ["CareAssignment", "Enrolment", "FamilyMember", "OfficeSchoolLiaison", "ScopedQuerySet", "StatusChange",
            "StatusChangeDocument", "Student", "StudentQuerySet", "TransferConfirmation", "VulnerabilityFlag"]
 __all__ += ["Absence", "AbsenceAlert", "AbsenceEpisode", "AbsenceLevel", "NonReturnEntry", "RollCall", "TermArrival"]
+from .imports import ImportBatch, PopulationEntry, PopulationList  # noqa: E402
+
+__all__ += ["ImportBatch", "PopulationEntry", "PopulationList"]

@@ -1,0 +1,457 @@
+"""Import of the national 学籍系统 Excel export for one school (SPEC §3, §9).
+
+One pass over the file, in chunks of CHUNK rows: clean every cell through the resource widgets, look up the
+chunk's existing students in one query (by 身份证件号 or 学籍号), classify each row new / updated / unchanged /
+invalid, and — when committing — write the chunk with bulk.py (rows + history). A commit runs in one transaction:
+"all" mode rolls everything back if any row is invalid (the report still lists every error); "valid_only" writes the
+valid rows. Preview runs the same code without writing.
+
+Rules worth knowing (README "学籍导入"):
+- Re-import updates by 身份证件号, else 学籍号; never duplicates. A student registered at another school is an error
+  (a transfer is a 学籍异动, not an import).
+- A blank cell never erases a value already recorded; the import never changes a student's 学籍状态 and never
+  removes students missing from the file (it counts them).
+- Family members 成员1/成员2 are matched to existing ones by ID number, else by name; others are kept.
+- 留守/孤儿/残疾/随迁 columns add vulnerability flags (source 学籍系统导入); an import never ends a flag.
+- Classes the school lacks in the current school year are created on commit (listed in the preview).
+"""
+from collections import defaultdict
+from types import SimpleNamespace
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kongchuo.models import School, SchoolYear, Village
+from students import pinyin
+from students.models import Enrolment, FamilyMember, Student, VulnerabilityFlag
+
+from . import bulk
+from .classes import ClassError, ClassResolver
+from .columns import MEMBER_PREFIXES, NATIONAL_MAP
+from .reader import FileFormatError, SheetReader
+from .report import Report
+from .resources import FLAG_WIDGETS, FamilyMemberResource, StudentResource, cleaning_plan
+from .widgets import cell_text
+
+CHUNK = 2000
+STUDENT_COLUMN = {"name": "姓名", "former_name": "曾用名", "gender": "性别", "birth_date": "出生日期",
+                  "ethnicity": "民族", "id_type": "身份证件类型", "id_number": "身份证件号",
+                  "student_number": "学籍号", "phone": "联系电话", "hukou_address": "户口所在地", "address": "现住址"}
+MEMBER_COMPARE = ("name", "relation", "phone", "id_type", "id_number", "is_guardian", "address", "employer")
+FLAG_KINDS = VulnerabilityFlag.Kind
+
+
+class _Row:
+    __slots__ = ("number", "cells", "student", "members", "flags", "class_key", "village_id", "errors", "existing",
+                 "outcome", "changes", "member_ops", "new_flags", "id_key", "sn_key")
+
+    def __init__(self, number, cells):
+        self.number, self.cells = number, cells
+        self.student, self.members, self.flags, self.errors = {}, [], [], []
+        self.class_key = self.village_id = self.existing = self.outcome = None
+        self.changes, self.member_ops, self.new_flags = {}, [], []
+        self.id_key = self.sn_key = None
+
+
+class NationalImport:
+    def __init__(self, *, school, path, actor=None, reason="", engine=None, today=None):
+        self.school = school
+        self.path = path
+        self.actor = actor
+        self.reason = reason or f"学籍系统导入（{school.name}）"
+        self.engine = engine
+        self.today = today or timezone.localdate()
+        self.report = Report()
+        self._pinyin = {}
+
+    # ------------------------------------------------------------------ entry point
+    def run(self, *, commit=False, valid_only=False):
+        report = self.report
+        try:
+            self._prepare()
+            if commit:
+                with transaction.atomic():
+                    School.objects.select_for_update().filter(pk=self.school.pk).first()
+                    self._process(commit=True, valid_only=valid_only)
+                    if report.invalid and not valid_only:
+                        transaction.set_rollback(True)
+                        report.details["rolled_back"] = True
+                    else:
+                        report.committed = True
+            else:
+                self._process(commit=False, valid_only=valid_only)
+        finally:
+            if getattr(self, "reader", None) is not None:
+                self.reader.close()
+        report.rows_written = self.stamp.rows_written if report.committed else 0
+        return report.finish()
+
+    def _prepare(self):
+        self.year = SchoolYear.objects.filter(is_current=True).first()
+        if self.year is None:
+            raise FileFormatError("系统尚未设置当前学年，无法确定班级所属学年：请联系系统管理员。")
+        self.reader = SheetReader(self.path, NATIONAL_MAP, required=("姓名", "性别", "出生日期", "班级"),
+                                  anchors=("姓名",), engine=self.engine).open()
+        columns = self.reader.columns
+        if "身份证件号" not in columns and "学籍号" not in columns:
+            raise FileFormatError("缺少“身份证件号”列（或“学籍号”列）：重复导入时要靠它识别学生。")
+        self.report.header_row = self.reader.header_row
+        self.report.unknown_columns = self.reader.unknown_columns
+        self.report.engine = self.reader.engine
+        present = set(columns)
+        self.index = list(columns.items())
+        self.student_plan = cleaning_plan(StudentResource(), present)
+        self.member_plans = [(prefix, cleaning_plan(FamilyMemberResource(prefix=prefix), present))
+                             for prefix in MEMBER_PREFIXES if prefix + "姓名" in present]
+        self.flag_plan = [(col, widget) for col, widget in FLAG_WIDGETS.items() if col in present]
+        self.resolver = ClassResolver(self.school, self.year)
+        villages = Village.objects.filter(subdistrict__area_id=self.school.area_id).values_list("name", "pk")
+        self.villages = sorted(villages, key=lambda v: -len(v[0]))
+        self.seen_ids, self.seen_sns = {}, {}
+        self.matched_pks = set()
+        self.stamp = bulk.Stamp(user_id=getattr(self.actor, "pk", None), reason=self.reason)
+
+    def _process(self, *, commit, valid_only):
+        chunk = []
+        for number, cells in self.reader.rows():
+            chunk.append(self._parse(number, cells))
+            if len(chunk) >= CHUNK:
+                self._chunk(chunk, commit=commit, valid_only=valid_only)
+                chunk = []
+        if chunk:
+            self._chunk(chunk, commit=commit, valid_only=valid_only)
+        on_roll = set(Student.objects.filter(school=self.school, status__in=Student.ON_ROLL_STATUSES)
+                      .values_list("pk", flat=True))
+        self.report.details["missing_from_file"] = len(on_roll - self.matched_pks)
+        self.report.details["classes_to_create"] = sorted(label for key, label in self.resolver.to_create.items()
+                                                          if key not in self.resolver.classes)
+
+    def _chunk(self, chunk, *, commit, valid_only):
+        self._classify(chunk)
+        report = self.report
+        for row in chunk:
+            report.total_rows += 1
+            if row.errors:
+                report.invalid += 1
+                for column, value, message in row.errors:
+                    report.error(row.number, column, value, message)
+            else:
+                setattr(report, row.outcome, getattr(report, row.outcome) + 1)
+        if commit and (valid_only or not report.invalid):
+            self._write([r for r in chunk if not r.errors])
+
+    # ------------------------------------------------------------------ cleaning one row
+    def _parse(self, number, cells):
+        row = _Row(number, cells)
+        data = {name: cells[i] for name, i in self.index}
+        errors = row.errors
+        student = row.student
+        for attr, column, widget in self.student_plan:
+            try:
+                student[attr] = widget.clean(data[column])
+            except ValueError as exc:
+                errors.append((column, data[column], str(exc)))
+        self._identity(row, data)
+        code = cell_text(data.get("学校标识码"))
+        if code and code != self.school.code:
+            errors.append(("学校标识码", code, f"与所选学校（{self.school.name}，标识码 {self.school.code}）不一致"))
+        try:
+            row.class_key = self.resolver.resolve(cell_text(data["班级"]))
+        except ClassError as exc:
+            errors.append(("班级", data["班级"], str(exc)))
+        address = student.get("address") or cell_text(data.get("家庭地址"))
+        if address:
+            for village_name, village_id in self.villages:
+                if village_name in address:
+                    row.village_id = village_id
+                    break
+        for prefix, plan in self.member_plans:
+            member = {}
+            for attr, column, widget in plan:
+                try:
+                    member[attr] = widget.clean(data[column])
+                except ValueError as exc:
+                    errors.append((column, data[column], str(exc)))
+            if not member.get("name"):
+                if any(member.get(k) for k in ("relation", "phone", "id_number")):
+                    errors.append((prefix + "姓名", "", "为空，但填写了该成员的其他信息"))
+                continue
+            if not member.get("relation"):
+                errors.append((prefix + "关系", "", "不能为空（父亲、母亲、祖父、祖母…）"))
+            if member.get("id_number"):
+                self._member_id(row, prefix, member)
+            row.members.append({k: v for k, v in member.items() if v is not None})
+        for column, widget in self.flag_plan:
+            try:
+                value = widget.clean(data[column])
+            except ValueError as exc:
+                errors.append((column, data[column], str(exc)))
+                continue
+            if not value:
+                continue
+            if column == "是否留守儿童":
+                row.flags.append((value, ""))
+            elif column == "是否孤儿":
+                row.flags.append((FLAG_KINDS.ORPHAN, ""))
+            elif column == "残疾类型":
+                row.flags.append((FLAG_KINDS.DISABLED, value))
+            else:
+                row.flags.append((FLAG_KINDS.MIGRANT, ""))
+            if column == "是否留守儿童" and cell_text(data[column]) == "是":
+                self.report.warning(number, column, "未注明单亲或双亲留守，按单亲留守标记")
+        return row
+
+    def _identity(self, row, data):
+        from students.services.identity import check_student_identity
+
+        student = row.student
+        for attr in ("gender", "birth_date", "id_number", "student_number"):
+            if any(column == STUDENT_COLUMN[attr] for column, _, _ in row.errors):
+                return  # the cell itself is wrong; its message says why
+        try:
+            identity = check_student_identity(
+                id_type=student.get("id_type") or Student.IdType.RESIDENT, id_number=student.get("id_number"),
+                student_number=student.get("student_number"), gender=student.get("gender"),
+                birth_date=student.get("birth_date"))
+        except ValidationError as exc:
+            for attr, messages in exc.message_dict.items():
+                column = STUDENT_COLUMN.get(attr, attr)
+                row.errors.append((column, data.get(column), messages[0]))
+            return
+        student["id_number"], student["student_number"] = identity.id_number, identity.student_number
+        if not student["student_number"] and identity.id_number and student.get("id_type", "1") == "1":
+            student["student_number"] = "G" + identity.id_number
+        for message in identity.warnings:
+            self.report.warning(row.number, "身份证件号", message + "（按文件内容导入，请核对）")
+        birth = student["birth_date"]
+        if birth > self.today:
+            row.errors.append(("出生日期", data.get("出生日期"), "晚于今天"))
+        elif not 3 <= self.today.year - birth.year <= 25:
+            self.report.warning(row.number, "出生日期", f"按出生日期计算年龄为 {self.today.year - birth.year} 岁，请核对")
+        if not student["id_number"] and not student["student_number"]:
+            row.errors.append(("身份证件号", "", "身份证件号和学籍号不能都为空（重复导入时靠它们识别学生）"))
+        row.id_key, row.sn_key = student["id_number"], student["student_number"]
+
+    def _member_id(self, row, prefix, member):
+        from students.services.identity import check_guardian_id
+
+        try:
+            number, notes = check_guardian_id(id_type=member.get("id_type") or "1", id_number=member["id_number"])
+        except ValidationError as exc:
+            row.errors.append((prefix + "身份证件号", member["id_number"], exc.messages[0]))
+            return
+        member["id_number"] = number
+        for note in notes:
+            self.report.warning(row.number, prefix + "身份证件号", note)
+
+    # ------------------------------------------------------------------ matching a chunk with the database
+    def _classify(self, chunk):
+        ids = {r.id_key for r in chunk if r.id_key}
+        sns = {r.sn_key for r in chunk if r.sn_key}
+        by_id, by_sn = {}, {}
+        if ids or sns:
+            from django.db.models import Q
+
+            fields = [f.attname for f in Student._meta.concrete_fields]
+            for existing in (Student.objects.filter(Q(id_number__in=ids) | Q(student_number__in=sns))
+                             .values(*fields, "school__name")):
+                if existing["id_number"] in ids:
+                    by_id[existing["id_number"]] = existing
+                if existing["student_number"] in sns:
+                    by_sn[existing["student_number"]] = existing
+        for row in chunk:
+            self._match(row, by_id, by_sn)
+        existing_ids = [r.existing["id"] for r in chunk if r.existing and not r.errors]
+        members, flags = defaultdict(list), defaultdict(set)
+        if existing_ids:
+            member_fields = [f.attname for f in FamilyMember._meta.concrete_fields]
+            for m in FamilyMember.objects.filter(student_id__in=existing_ids).values(*member_fields):
+                members[m["student_id"]].append(m)
+            for student_id, kind in (VulnerabilityFlag.objects.filter(student_id__in=existing_ids,
+                                                                      end_date__isnull=True)
+                                     .values_list("student_id", "kind")):
+                flags[student_id].add(kind)
+        for row in chunk:
+            if row.errors:
+                row.outcome = "invalid"
+                continue
+            if row.existing is None:
+                row.outcome = "new"
+                row.member_ops = [("new", m, None) for m in row.members]
+                row.new_flags = list(dict.fromkeys(row.flags))
+                continue
+            self._diff(row, members[row.existing["id"]], flags[row.existing["id"]])
+
+    def _match(self, row, by_id, by_sn):
+        for key, seen, label in ((row.id_key, self.seen_ids, "身份证件号"), (row.sn_key, self.seen_sns, "学籍号")):
+            if key:
+                if key in seen:
+                    row.errors.append((label, key, f"与第 {seen[key]} 行的{label}相同（同一学生只能出现一次）"))
+                else:
+                    seen[key] = row.number
+        if row.errors:
+            return
+        a, b = by_id.get(row.id_key), by_sn.get(row.sn_key)
+        if a and b and a["id"] != b["id"]:
+            row.errors.append(("学籍号", row.sn_key, "身份证件号与学籍号分别属于系统中两名不同的学生，请核对"))
+            return
+        existing = a or b
+        if existing is None:
+            return
+        if existing["school_id"] != self.school.pk:
+            status = Student.Status(existing["status"]).label
+            where = existing["school__name"] or "未分配学校"
+            row.errors.append(("身份证件号", row.id_key or row.sn_key,
+                               f"该学生已登记在本区另一所学校（{where}，{status}）。如是转学，请先办理转入，不能用导入改学校"))
+            return
+        row.existing = existing
+        self.matched_pks.add(existing["id"])
+
+    def _diff(self, row, members, active_flags):
+        old = row.existing
+        changes = {}
+        for attr, value in row.student.items():
+            if value in (None, "") or attr not in old:
+                continue  # a blank cell never erases what is recorded
+            if old[attr] != value:
+                changes[attr] = value
+        level_number = row.class_key
+        current = self.resolver.classes.get(level_number)
+        if current is None or current.pk != old["school_class_id"]:
+            changes["school_class"] = level_number
+        if row.village_id and row.village_id != old["village_id"]:
+            changes["village_id"] = row.village_id
+        if old["status"] not in Student.ON_ROLL_STATUSES:
+            self.report.warning(row.number, "姓名", f"该学生在系统中为“{Student.Status(old['status']).label}”，导入只更新"
+                                                    "基本信息，不改变学籍状态；如已复学请办理复学")
+        row.changes = changes
+        unmatched = list(members)
+        for member in row.members:
+            match = None
+            for candidate in unmatched:
+                if member.get("id_number") and candidate["id_number"] == member["id_number"]:
+                    match = candidate
+                    break
+            if match is None:
+                for candidate in unmatched:
+                    if candidate["name"] == member["name"]:
+                        match = candidate
+                        break
+            if match is None:
+                row.member_ops.append(("new", member, None))
+                continue
+            unmatched.remove(match)
+            diff = {k: v for k, v in member.items() if k in MEMBER_COMPARE and v not in (None, "")
+                    and match[k] != v}
+            if "is_guardian" in member and member["is_guardian"] != match["is_guardian"]:
+                diff["is_guardian"] = member["is_guardian"]
+            if diff:
+                row.member_ops.append(("update", diff, match))
+        for kind, disability in dict.fromkeys(row.flags):
+            if kind in active_flags:
+                continue
+            if kind in (FLAG_KINDS.LEFT_BEHIND_ONE, FLAG_KINDS.LEFT_BEHIND_BOTH) and (
+                    {FLAG_KINDS.LEFT_BEHIND_ONE, FLAG_KINDS.LEFT_BEHIND_BOTH} & active_flags):
+                self.report.warning(row.number, "是否留守儿童", "系统中已有另一种留守标记，未更改（请在学生页面核对）")
+                continue
+            row.new_flags.append((kind, disability))
+        row.outcome = "updated" if (changes or row.member_ops or row.new_flags) else "unchanged"
+
+    # ------------------------------------------------------------------ writing a chunk
+    def _search_columns(self, target):
+        cached = self._pinyin.get(target["name"])
+        if cached is None:
+            probe = pinyin.fill(SimpleNamespace(name=target["name"], id_number=None))
+            cached = self._pinyin[target["name"]] = {f: getattr(probe, f) for f in pinyin.SEARCH_FIELDS
+                                                     if f != "id_last4"}
+        target.update(cached)
+        target["id_last4"] = pinyin.id_last4(target.get("id_number"))
+
+    def _place(self, key):
+        school_class = self.resolver.classes.get(key)
+        if school_class is None:
+            self.resolver.to_create.setdefault(key, str(key))
+            self.report.bump("classes_created", self.resolver.materialise())
+            school_class = self.resolver.classes[key]
+        return {"school_id": self.school.pk, "grade_id": school_class.grade_id, "school_class_id": school_class.pk}
+
+    def _write(self, rows):
+        stamp, today = self.stamp, self.today
+        new_students, new_members, new_flags, enrolments = [], [], [], []
+        student_updates, update_fields, member_updates, member_fields, moved = [], set(), [], set(), []
+        pending_members, pending_flags = [], []
+        for row in rows:
+            if row.outcome == "new":
+                target = {k: v for k, v in row.student.items() if v is not None}
+                target.setdefault("ethnicity", "汉族")
+                target.update(self._place(row.class_key), village_id=row.village_id,
+                              status=Student.Status.ENROLLED)
+                self._search_columns(target)
+                new_students.append(target)
+                pending_members.append((target, [m for _, m, _ in row.member_ops]))
+                pending_flags.append((target, row.new_flags))
+            elif row.outcome == "updated":
+                target = {k: v for k, v in row.existing.items() if k != "school__name"}
+                changes = dict(row.changes)
+                if "school_class" in changes:
+                    changes.pop("school_class")
+                    placement = self._place(row.class_key)
+                    changes.update(placement)
+                    moved.append(target["id"])
+                if changes:
+                    target.update(changes)
+                    if {"name", "id_number"} & set(changes):
+                        self._search_columns(target)
+                        changes.update({f: target[f] for f in pinyin.SEARCH_FIELDS})
+                    student_updates.append(target)
+                    update_fields.update(changes)
+                for op, member, match in row.member_ops:
+                    if op == "new":
+                        new_members.append(dict(member, student_id=target["id"]))
+                    else:
+                        member_updates.append(dict(match, **member))
+                        member_fields.update(member)
+                pending_flags.append((target, row.new_flags))
+        bulk.insert(Student, new_students, stamp)
+        self.matched_pks.update(target["id"] for target in new_students)
+        for target, members in pending_members:
+            for member in members:
+                new_members.append(dict(member, student_id=target["id"]))
+            if target.get("school_class_id"):
+                enrolments.append({"student_id": target["id"], "school_year_id": self.year.pk,
+                                   "school_id": target["school_id"], "grade_id": target["grade_id"],
+                                   "school_class_id": target["school_class_id"], "start_date": today})
+        for target, flags in pending_flags:
+            for kind, disability in flags:
+                new_flags.append({"student_id": target["id"], "kind": kind, "start_date": today,
+                                  "source": VulnerabilityFlag.Source.IMPORT, "source_detail": self.reason[:200],
+                                  "disability_type": disability, "set_by_id": stamp.user_id, "set_at": stamp.when})
+        bulk.update(Student, student_updates, sorted(update_fields), stamp)
+        bulk.insert(FamilyMember, new_members, stamp)
+        bulk.update(FamilyMember, member_updates, sorted(member_fields), stamp)
+        bulk.insert(Enrolment, enrolments, stamp)
+        bulk.insert(VulnerabilityFlag, new_flags, stamp)
+        report = self.report
+        report.bump("family_created", len(new_members))
+        report.bump("family_updated", len(member_updates))
+        report.bump("flags_created", len(new_flags))
+        report.bump("enrolments_created", len(enrolments))
+        if moved:
+            self._sync_enrolments(moved)
+        existing = [r.existing["id"] for r in rows if r.outcome in ("updated", "unchanged")]
+        if existing:
+            from students.services.enrolment import enrolments_open_bulk
+
+            students = Student.objects.filter(pk__in=existing).only("pk", "school_id", "status", "grade_id",
+                                                                     "school_class_id")
+            report.bump("enrolments_created", enrolments_open_bulk(list(students), on=today))
+
+    def _sync_enrolments(self, student_ids):
+        """Students whose class changed: close the old enrolment and open the new one (registry service)."""
+        from students.services.enrolment import enrolment_sync
+
+        for student in Student.objects.filter(pk__in=student_ids).select_related("grade"):
+            if self.actor is not None:
+                student._history_user = self.actor
+            enrolment_sync(student=student, on=self.today, actor=self.actor)
