@@ -7,6 +7,7 @@ from kongchuo import demo
 # Each app adds a step `fn(org, users, options, stdout)` here; they run in order.
 DEMO_STEPS = [
     "students.demo.build",
+    "students.discovery.demo.build",
     "cases.demo.build",
     "notices.demo.build",
     "reports.demo.build",
