@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class NoticesConfig(AppConfig):
     name = "notices"
     verbose_name = "劝返通知书"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from cases.deadlines import CHECKS, register
+        from cases.models import Case
+        from notices import signals
+        from notices.services import notice_check_deadlines
+
+        if notice_check_deadlines not in CHECKS:
+            register(notice_check_deadlines)
+        post_save.connect(signals.case_saved, sender=Case, dispatch_uid="notices.case_saved")
