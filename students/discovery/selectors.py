@@ -187,21 +187,18 @@ def ledger_students(user, book, *, school=None, village=None, q=""):
 
 
 def ledger_children(user, *, school=None, village=None, q=""):
-    """适龄儿童 from the population lists (importer's models), or None while they do not exist yet."""
-    try:
-        from students.models.imports import PopulationEntry
-    except ImportError:
-        return None
+    """适龄儿童: the population-list entries (学籍比对) the user covers — villages, 办事处, 教育办, never schools."""
+    from students.models.imports import PopulationEntry
+
     qs = PopulationEntry.objects.visible_to(user)
-    field_names = {f.name for f in PopulationEntry._meta.get_fields()}
-    if village and "village" in field_names:
+    if village:
         qs = qs.filter(village=village)
-    if school and "matched_student" in field_names:
+    if school:
         qs = qs.filter(matched_student__school=school)
-    if q and "name" in field_names:
+    if q:
         qs = qs.filter(name__contains=q)
-    related = [n for n in ("village", "matched_student", "matched_student__school") if n.split("__")[0] in field_names]
-    return qs.select_related(*related).order_by("pk")
+    return (qs.select_related("village", "matched_student__school", "matched_student__school_class__grade")
+            .order_by("village__code", "birth_date", "pk"))
 
 
 def risk_for_page(students):

@@ -29,12 +29,12 @@ def ledgers(request):
                "school": school, "village": village, "q": q, "querystring": _without_page(request),
                "thresholds": selectors.thresholds_display(), "children_available": True}
     if book == "children":
-        entries = selectors.ledger_children(request.user, school=school, village=village, q=q)
-        if entries is None:
+        if access.can(request.user, "population.view"):
+            entries = selectors.ledger_children(request.user, school=school, village=village, q=q)
+            context["page"] = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+        else:
             context["children_available"] = False
             context["page"] = None
-        else:
-            context["page"] = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     else:
         page = Paginator(selectors.ledger_students(request.user, book, school=school, village=village, q=q),
                          PAGE_SIZE).get_page(request.GET.get("page"))
