@@ -10,7 +10,7 @@ class NoticesConfig(AppConfig):
 
         from cases.deadlines import CHECKS, register
         from cases.models import Case
-        from notices import signals
+        from notices import panels, signals  # noqa: F401 - panels register themselves
         from notices.services import notice_check_deadlines
 
         if notice_check_deadlines not in CHECKS:

@@ -118,9 +118,10 @@ def document_data(notice):
     )
 
 
-def render_html(documents, *, family=None, title="劝返通知书"):
-    """The full HTML document WeasyPrint prints (also usable as a print view in the browser)."""
-    return render_to_string("notices/pdf.html", {"documents": documents, "css": css(family), "title": title})
+def render_html(documents, *, family=None, title="劝返通知书", preview=False):
+    """The full HTML document WeasyPrint prints; `preview=True` adds screen styles (paper sheets) for the browser."""
+    return render_to_string("notices/pdf.html", {"documents": documents, "css": css(family), "title": title,
+                                                 "preview": preview})
 
 
 def _write_pdf(html):

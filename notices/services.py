@@ -265,6 +265,9 @@ def notice_cancel(*, notice, actor, reason, now=None) -> Notice:
     notice.status = Notice.Status.CANCELLED
     notice.cancelled_at, notice.cancelled_by, notice.cancel_reason = now, actor, reason[:200]
     notice.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    from notices.rendering import invalidate_pdf
+
+    invalidate_pdf(notice)  # the printed form now carries the 作废 banner
     _cases().case_add_note(case=notice.case, actor=actor, now=now,
                            text=f"作废《{notice.title}》{notice.number}，原因：{reason}")
     return notice
