@@ -208,6 +208,7 @@ def rollcall_save(*, school_class, day, marks, actor, today=None, calendar=None)
     absent = Absence.objects.filter(student_id__in=roster, date=day).count()
     roll_call.present_count, roll_call.absent_count = len(roster) - absent, absent
     roll_call.recorded_by = actor
+    roll_call._history_user = actor
     roll_call.save()
     evaluation = absences_evaluate(as_of=max(today, day), student_ids=list(roster), actor=actor, calendar=cal)
     return RollCallResult(roll_call=roll_call, created=created, absent=absent, present=len(roster) - absent,

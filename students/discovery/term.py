@@ -28,6 +28,14 @@ def _fmt(d):
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def _save(obj, actor):
+    """Save with the acting user on the history row (also outside a request: commands, demo)."""
+    if actor is not None:
+        obj._history_user = actor
+    obj.save()
+    return obj
+
+
 def current_term(today=None):
     """The term that has started most recently (the one in progress, or the last one during a vacation)."""
     today = today or timezone.localdate()
@@ -62,11 +70,11 @@ def term_arrival_save(*, term, school_class, arrived_ids, actor, today=None) -> 
         arrived = sid in arrived_ids
         row = existing.get(sid)
         if row is None:
-            TermArrival.objects.create(term=term, student_id=sid, school=school, school_class=school_class,
-                                       arrived=arrived, recorded_by=actor)
+            _save(TermArrival(term=term, student_id=sid, school=school, school_class=school_class, arrived=arrived,
+                              recorded_by=actor), actor)
         elif row.arrived != arrived or row.school_class_id != school_class.pk:
             row.arrived, row.school, row.school_class, row.recorded_by = arrived, school, school_class, actor
-            row.save()
+            _save(row, actor)
     returned = _close_returned(term=term, student_ids=arrived_ids, day=max(min(today, term.end_date), term.start_date),
                                actor=actor)
     return ArrivalResult(arrived=len(arrived_ids), missing=len(roster) - len(arrived_ids), returned=returned)
@@ -77,7 +85,7 @@ def _close_returned(*, term, student_ids, day, actor):
     for entry in NonReturnEntry.objects.select_for_update(of=("self",)).order_by("pk").filter(
             term=term, student_id__in=student_ids, status__in=NonReturnEntry.OPEN_STATUSES):
         entry.status, entry.returned_on, entry.updated_by = NonReturnEntry.Status.RETURNED, day, actor
-        entry.save()
+        _save(entry, actor)
         closed.append(entry)
     return closed
 
@@ -181,16 +189,16 @@ def term_start_check(*, school, term, actor=None, today=None) -> TermCheckResult
         if s.pk in existing:
             result.existing += 1
             continue
-        entry = NonReturnEntry.objects.create(
+        entry = _save(NonReturnEntry(
             term=term, student=s, school=school, school_class=s.school_class if s.school_id == school.pk else None,
-            created_by=actor, updated_by=actor)
+            created_by=actor, updated_by=actor), actor)
         result.created.append(entry)
     result.returned = _close_returned(term=term, student_ids=present, day=min(today, term.end_date), actor=actor)
     expected_ids = {s.pk for s in expected}
     for entry in existing.values():
         if entry.is_open and entry.student_id not in expected_ids:
             entry.status, entry.updated_by = NonReturnEntry.Status.CHANGE_RECORDED, actor
-            entry.save()
+            _save(entry, actor)
             result.resolved.append(entry)
     for entry in result.created:
         signals.non_return_recorded.send(sender=NonReturnEntry, student=entry.student, entry=entry, actor=actor)
@@ -217,8 +225,7 @@ def nonreturn_update(*, entry, whereabouts, whereabouts_detail="", note="", acto
         whereabouts, whereabouts_detail, note or "", actor)
     if entry.status in NonReturnEntry.OPEN_STATUSES:
         entry.status = NonReturnEntry.Status.LOCATED if whereabouts else NonReturnEntry.Status.PENDING
-    entry.save()
-    return entry
+    return _save(entry, actor)
 
 
 @transaction.atomic
@@ -234,9 +241,11 @@ def nonreturn_mark_returned(*, entry, returned_on, actor, today=None) -> NonRetu
     if returned_on < entry.term.start_date:
         raise ValidationError({"returned_on": f"返校日期不能早于开学日期（{_fmt(entry.term.start_date)}）。"})
     entry.status, entry.returned_on, entry.updated_by = NonReturnEntry.Status.RETURNED, returned_on, actor
-    entry.save()
+    _save(entry, actor)
     student = entry.student
-    TermArrival.objects.update_or_create(
-        term=entry.term, student=student,
-        defaults={"arrived": True, "school": entry.school, "school_class": student.school_class, "recorded_by": actor})
+    arrival = TermArrival.objects.filter(term=entry.term, student=student).first() or TermArrival(
+        term=entry.term, student=student)
+    arrival.arrived, arrival.school, arrival.school_class, arrival.recorded_by = (
+        True, entry.school, student.school_class, actor)
+    _save(arrival, actor)
     return entry

@@ -198,6 +198,7 @@ def test_nonreturn_update_fills_whereabouts_and_locates(world, entry):
                               actor=world.head_a)
     entry.refresh_from_db()
     assert (entry.status, entry.whereabouts, entry.updated_by) == ("located", "working", world.head_a)
+    assert entry.history.first().history_user == world.head_a  # also outside a request (commands, demo)
     services.nonreturn_update(entry=entry, whereabouts="", actor=world.head_a)
     entry.refresh_from_db()
     assert entry.status == "pending"
