@@ -50,6 +50,13 @@ class Evaluation:
         return out
 
 
+def _save(obj, actor):
+    if actor is not None:
+        obj._history_user = actor
+    obj.save()
+    return obj
+
+
 def _nth_school_day(calendar, since, n):
     return since if n <= 1 else calendar.add_school_days(since, n - 1)
 
@@ -105,32 +112,29 @@ def absences_evaluate(*, as_of, student_ids=None, actor=None, calendar=None) -> 
             if ep.is_open and ep is not match:
                 ep.is_open = False
                 ep.ended_on = streaks.first_break_after(cal, marks, rc_dates, ep.last_absent_on, as_of) or as_of
-                ep.save()
+                _save(ep, actor)
                 result.closed.append(ep)
         if not streak:
             continue
+        have = set() if match is None else alert_levels[match.pk]
+        due = [(level, n) for level, n in streaks.thresholds() if streak.days >= n and level not in have]
+        level = _max_level(have | {lv for lv, _ in due})
         if match is None:
-            match = AbsenceEpisode.objects.create(student=student, since=streak.since, last_absent_on=streak.last,
-                                                  days=streak.days)
+            match = AbsenceEpisode(student=student, since=streak.since, last_absent_on=streak.last, days=streak.days,
+                                   level=level)
+            _save(match, actor)
             result.opened.append(match)
-        elif (match.since, match.last_absent_on, match.days, match.is_open) != (
-                streak.since, streak.last, streak.days, True):
+        elif (match.since, match.last_absent_on, match.days, match.is_open, match.level) != (
+                streak.since, streak.last, streak.days, True, level):
             match.since, match.last_absent_on, match.days = streak.since, streak.last, streak.days
-            match.is_open, match.ended_on = True, None
-            match.save()
+            match.is_open, match.ended_on, match.level = True, None, level
+            _save(match, actor)
             result.updated += 1
-        have = alert_levels[match.pk]
         new_levels = []
-        for level, n in streaks.thresholds():
-            if streak.days >= n and level not in have:
-                alert = AbsenceAlert.objects.create(
-                    episode=match, student=student, level=level, days=streak.days, since=streak.since,
-                    reached_on=_nth_school_day(cal, streak.since, n), actor=actor)
-                have.add(level)
-                new_levels.append(alert)
-        if new_levels or (have and match.level != _max_level(have)):
-            match.level = _max_level(have)
-            match.save(update_fields=["level", "updated"])
+        for lv, n in due:
+            alert = AbsenceAlert(episode=match, student=student, level=lv, days=streak.days, since=streak.since,
+                                 reached_on=_nth_school_day(cal, streak.since, n), actor=actor)
+            new_levels.append(_save(alert, actor))
         for alert in new_levels:
             result.alerts.append(alert)
             signals.absence_threshold_reached.send(
