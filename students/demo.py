@@ -7,6 +7,8 @@ from django.db import transaction
 from kongchuo.models import SchoolClass
 from students.idnumbers import build as build_id
 from students.models import CareAssignment, FamilyMember, Student
+from students.registry_demo import registry_demo
+from students.services import enrolments_open_bulk
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "子涵浩宇欣怡梓萱一诺宇轩雨桐思远佳怡俊杰子轩梦琪晨阳雅静博文嘉怡明哲紫涵天佑若曦家豪诗涵志强秀英建华丽娟海燕文博"
@@ -50,7 +52,7 @@ def build(*, org, users, options, stdout):
             )
             new_students.append(student)
     with transaction.atomic():
-        Student.objects.bulk_create(new_students, batch_size=2000)
+        Student.objects.bulk_create(new_students, batch_size=2000)  # StudentQuerySet fills the pinyin columns
         by_id = dict(Student.objects.filter(id_number__in=[s.id_number for s in new_students])
                      .values_list("id_number", "pk"))
         for student in new_students:
@@ -69,14 +71,18 @@ def build(*, org, users, options, stdout):
                 id_number=build_id(AREA_CODE, mother_birth, 10 + rng.randrange(400) * 2),
                 is_guardian=True))
         FamilyMember.objects.bulk_create(families, batch_size=4000)
+        enrolments_open_bulk(Student.objects.filter(id_number__in=[s.id_number for s in new_students]),
+                             on=org["year"].start_date)
     _assign_demo_teachers(org, users)
     stdout.write(f"学生：新增 {len(new_students)} 名（共 {Student.objects.count()} 名），家庭成员 {len(families)} 条")
+    stdout.write(registry_demo(org=org, users=users))
 
 
 def _assign_demo_teachers(org, users):
     school_a, school_b = org["schools"][0], org["schools"][1]
     for username, school in (("demo_teacher", school_a), ("demo_teacher2", school_b)):
         teacher = users[username]
-        target = Student.objects.filter(school=school, grade__level=3, grade__school_year=org["year"]).order_by("pk")
+        target = Student.objects.filter(school=school, grade__level=3, grade__school_year=org["year"],
+                                        id_number__startswith=AREA_CODE).order_by("pk")  # not the registry_demo ones
         for student in target[:6]:
             CareAssignment.objects.get_or_create(teacher=teacher, student=student, is_active=True)

@@ -17,6 +17,40 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 CONFIRM_LABEL = "已核对，按填写内容保存"
 
 
+def mask_student_number(value):
+    """学籍号 G/J + 18 characters embed an ID-like number: mask it like one (G411503********0012)."""
+    from kongchuo.audit import mask_id
+
+    if value and len(value) == 19 and value[0] in "GJ":
+        return value[0] + mask_id(value[1:])
+    return value or ""
+
+
+def _masks():
+    from kongchuo.audit import mask_id, mask_phone
+
+    return {"id_number": mask_id, "student_number": mask_student_number, "phone": mask_phone}
+
+
+def mask_initial(initial):
+    """Edit forms show ID / phone numbers masked (showing them full is an unmasking, which is logged elsewhere).
+    Returns the originals; `restore_masked` puts them back when the user left the masked text untouched."""
+    masks, originals = _masks(), {}
+    for name, fn in masks.items():
+        if initial.get(name):
+            originals[name] = initial[name]
+            initial[name] = fn(initial[name])
+    return originals
+
+
+def restore_masked(cleaned, originals):
+    masks = _masks()
+    for name, original in originals.items():
+        if (cleaned.get(name) or "").strip() == masks[name](original):
+            cleaned[name] = original
+    return cleaned
+
+
 def attach_errors(form, exc):
     """Put a service's ValidationError on the form: known fields get their message, the rest go on top."""
     if hasattr(exc, "error_dict"):
@@ -143,9 +177,9 @@ class StatusChangeForm(forms.Form):
     kind = forms.ChoiceField(label="异动类别")
     date = forms.DateField(label="异动日期", widget=DATE_WIDGET)
     reason = forms.CharField(label="原因", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
-    to_school = forms.ModelChoiceField(label="转入学校（本区）", queryset=School.objects.none(), required=False,
-                                       help_text="转出时填写；区外学校请填下一栏。不知道去向也可先登记，状态为“转出待确认”")
-    other_school_name = forms.CharField(label="转入学校（区外）", max_length=100, required=False)
+    to_school = forms.ModelChoiceField(label="转往学校（本区）", queryset=School.objects.none(), required=False,
+                                       help_text="区外学校请填下一栏。去向未定也可先登记，状态为“转出待确认”")
+    other_school_name = forms.CharField(label="转往学校（区外）", max_length=100, required=False)
     expected_return_date = forms.DateField(label="预计复学日期（休学必填）", required=False, widget=DATE_WIDGET)
     to_class = forms.ModelChoiceField(label="复学/跳级后的班级", queryset=SchoolClass.objects.none(), required=False)
     documents = ProofFilesField(help_text="休学须上传医院证明等；死亡、跳级须上传证明。PDF、JPG、PNG，每个不超过 10 MB")

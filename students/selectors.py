@@ -91,7 +91,7 @@ def student_list(user, filters: StudentFilters):
                                                                end_date__isnull=True)))
     if filters.care == "none":
         qs = qs.filter(~Exists(CareAssignment.objects.filter(student=OuterRef("pk"), is_active=True)))
-    return (qs.select_related("school", "grade", "school_class", "village")
+    return (qs.select_related("school", "grade", "school_class__grade", "village")
             .prefetch_related(active_flags_prefetch(), active_care_prefetch())
             .order_by("school_id", "school_class_id", "name_pinyin", "pk"))
 
@@ -161,7 +161,7 @@ def filter_choices(user, school_id=None):
 
 # ------------------------------------------------------------------ detail
 def student_for(user, pk, *, for_update=False):
-    qs = Student.objects.select_related("school", "grade__school_year", "school_class", "village__subdistrict")
+    qs = Student.objects.select_related("school", "grade__school_year", "school_class__grade", "village__subdistrict")
     return access.get_visible_or_404(qs, user, pk=pk)
 
 
@@ -201,7 +201,7 @@ def status_changes_of(student):
 
 def enrolments_of(student):
     return list(Enrolment.objects.filter(student=student)
-                .select_related("school_year", "school", "grade", "school_class").order_by("-start_date", "-pk"))
+                .select_related("school_year", "school", "grade", "school_class__grade").order_by("-start_date", "-pk"))
 
 
 @dataclass
@@ -235,7 +235,7 @@ def change_log(student, limit=10):
     log = []
     for newer, older in zip(records, records[1:] + [None]):
         if older is None:
-            changed = ["新建"] if newer.history_type == "+" else []
+            changed = ["新建"] if newer.history_type == "+" else ["修改（更早的记录来自批量导入）"]
         else:
             changed = [str(f.verbose_name) for f in fields
                        if getattr(newer, f.attname) != getattr(older, f.attname) and f.editable]
@@ -274,7 +274,7 @@ def unassigned_students(user, school):
     """Students on the school's roll without an active 包保 teacher (within the user's scope)."""
     return (Student.objects.visible_to(user).filter(school=school).active()
             .filter(~Exists(CareAssignment.objects.filter(student=OuterRef("pk"), is_active=True)))
-            .select_related("grade", "school_class").prefetch_related(active_flags_prefetch())
+            .select_related("grade", "school_class__grade").prefetch_related(active_flags_prefetch())
             .order_by("grade__level", "school_class__number", "name_pinyin", "pk"))
 
 
@@ -284,7 +284,7 @@ def priority_students(user, school, kind=""):
     if kind:
         flags = flags.filter(kind=kind)
     return (Student.objects.visible_to(user).filter(school=school).filter(Exists(flags))
-            .select_related("grade", "school_class")
+            .select_related("grade", "school_class__grade")
             .prefetch_related(active_flags_prefetch(), active_care_prefetch())
             .order_by("grade__level", "school_class__number", "name_pinyin", "pk"))
 

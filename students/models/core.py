@@ -39,7 +39,9 @@ class StudentQuerySet(ScopedQuerySet):
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs):
-        if SEARCH_SOURCE_FIELDS & set(kwargs):
+        from students.pinyin import SEARCH_FIELDS
+
+        if SEARCH_SOURCE_FIELDS & set(kwargs) and not set(SEARCH_FIELDS) <= set(kwargs):
             raise TypeError("姓名或身份证件号不能用 QuerySet.update() 修改：请逐条 save() 或用 bulk_update()，"
                             "以便同时更新拼音检索字段。")
         return super().update(**kwargs)

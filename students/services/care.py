@@ -38,7 +38,7 @@ def care_assign(*, actor, teacher, students):
             raise ValidationError({"teacher": f"{teacher.display_name} 不是{school or '该校'}的教师，不能包保该校学生。"})
     today = timezone.localdate()
     current = {}
-    for a in CareAssignment.objects.select_for_update().filter(student_id__in=ids, is_active=True):
+    for a in CareAssignment.objects.select_for_update().filter(student_id__in=ids, is_active=True).order_by("pk"):
         current.setdefault(a.student_id, []).append(a)
     created = 0
     for student in allowed:
@@ -71,7 +71,7 @@ def liaison_set(*, actor, school, leader):
     if not leader.is_active or not access.can(leader, "school.be_liaison", school):
         raise ValidationError({"leader": f"{leader.display_name} 不是负责该校所在管理区的教育办工作人员。"})
     today = timezone.localdate()
-    current = list(OfficeSchoolLiaison.objects.select_for_update().filter(school=school, is_active=True))
+    current = list(OfficeSchoolLiaison.objects.select_for_update().filter(school=school, is_active=True).order_by("pk"))
     for link in current:
         if link.leader_id == leader.pk:
             return link

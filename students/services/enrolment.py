@@ -11,7 +11,7 @@ from .base import stamp
 def enrolment_sync(*, student, on, change=None, actor=None):
     """Close the open enrolment if the student left it (off roll, or moved class/school) on date `on`, and open
     one for the current placement if the student is on roll without one. Idempotent."""
-    current = Enrolment.objects.select_for_update().filter(student=student, end_date__isnull=True).first()
+    current = Enrolment.objects.select_for_update().filter(student=student, end_date__isnull=True).order_by("pk").first()
     on_roll = student.status in Student.ON_ROLL_STATUSES and student.school_id is not None
     same_place = (current is not None and current.school_id == student.school_id
                   and current.school_class_id == student.school_class_id)

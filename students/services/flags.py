@@ -55,8 +55,8 @@ def flag_set(*, actor, student, kind, start_date, source, source_detail="", disa
         disability_type, disability_certificate = "", ""
     if errors:
         raise ValidationError(errors)
-    active = {f.kind: f for f in VulnerabilityFlag.objects.select_for_update().filter(student=student,
-                                                                                   end_date__isnull=True)}
+    active = {f.kind: f for f in VulnerabilityFlag.objects.select_for_update()
+              .filter(student=student, end_date__isnull=True).order_by("pk")}
     if kind in active:
         raise ValidationError({"kind": f"该学生已有有效的“{active[kind].get_kind_display()}”标记"
                                        f"（自 {active[kind].start_date:%Y-%m-%d} 起），无需重复设置。"})

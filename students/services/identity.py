@@ -61,9 +61,9 @@ def check_student_identity(*, id_type, id_number, student_number, gender=None, b
         else:
             if sn.startswith("G") and number and id_type == RESIDENT and "id_number" not in errors and sn[1:] != number:
                 warnings.append(f"学籍号 {sn} 中的身份证号与填写的身份证件号 {number} 不一致")
-    if not gender:
+    if not gender and "id_number" not in errors:
         errors["gender"] = "请选择性别（或填写有效的身份证号自动带出）。"
-    if not birth_date:
+    if not birth_date and "id_number" not in errors:
         errors["birth_date"] = "请填写出生日期（或填写有效的身份证号自动带出）。"
     if errors:
         raise ValidationError(errors)

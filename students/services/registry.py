@@ -58,7 +58,7 @@ def student_update(*, actor, student, school_class=None, confirm_mismatch=False,
     unknown = set(fields) - set(STUDENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown student fields: {sorted(unknown)}")
-    student = Student.objects.select_for_update().get(pk=student.pk)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
     current = {name: getattr(student, name) for name in STUDENT_FIELDS}
     current.update(fields)
     data, identity = _clean_student(current, confirm_mismatch=confirm_mismatch, exclude_pk=student.pk)

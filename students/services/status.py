@@ -84,7 +84,7 @@ def status_change_record(*, actor, student, kind, date, reason, documents=(), to
                          other_school_name="", to_class=None, expected_return_date=None):
     """Record 转出 / 休学 / 复学 / 辍学 / 死亡 / 毕业 / 跳级 for a student and move their status."""
     require(actor, "student.status_change", student, "只有本校学校管理员可以办理学籍异动。")
-    student = Student.objects.select_for_update().select_related("grade", "school").get(pk=student.pk)
+    student = Student.objects.select_for_update(of=("self",)).select_related("grade", "school").get(pk=student.pk)
     if kind not in RECORDABLE:
         raise ValidationError({"kind": "请选择异动类别（转入请使用“办理转入”）。"})
     transition = TRANSITIONS[kind]
@@ -149,7 +149,7 @@ def transfer_confirm(*, actor, change, received_date, receiving_school=None, rec
                      documents=()):
     """The receiving school is known: 转出待确认 → 已转出; the enrolment at the old school ends."""
     require(actor, "student.status_change", change.student, "只有本校学校管理员可以确认转出。")
-    student = Student.objects.select_for_update().get(pk=change.student_id)
+    student = Student.objects.select_for_update(of=("self",)).get(pk=change.student_id)
     errors = {}
     if change.kind != K.TRANSFER_OUT:
         raise ValidationError("只有转出记录需要确认。")
@@ -208,9 +208,9 @@ def transfer_in(*, actor, school_class, date, reason, from_school_name="", docum
                                       gender=fields.get("gender"), birth_date=fields.get("birth_date"))
     existing = None
     if identity.id_number:
-        existing = Student.objects.select_for_update().filter(id_number=identity.id_number).first()
+        existing = Student.objects.select_for_update(of=("self",)).filter(id_number=identity.id_number).order_by("pk").first()
     if existing is None and identity.student_number:
-        existing = Student.objects.select_for_update().filter(student_number=identity.student_number).first()
+        existing = Student.objects.select_for_update(of=("self",)).filter(student_number=identity.student_number).order_by("pk").first()
     if existing is not None:
         if existing.school_id == school.pk and existing.status in (S.ENROLLED, S.SUSPENDED):
             errors["id_number"] = "该学生已在本校学籍中，无需转入。"

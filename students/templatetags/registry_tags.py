@@ -49,8 +49,6 @@ def masked_id(value):
 @register.filter
 def masked_sn(value):
     """学籍号 G/J + 18 characters embed an ID-like number: mask it the same way (G411503********0012)."""
-    from kongchuo.audit import mask_id
+    from students.forms import mask_student_number
 
-    if value and len(value) == 19 and value[0] in "GJ":
-        return value[0] + mask_id(value[1:])
-    return value or ""
+    return mask_student_number(value)

@@ -67,7 +67,7 @@ def care_bulk(request):
         students = students.filter(school_class_id=class_id)
     if context["only_unassigned"] and request.method == "GET":
         students = students.filter(pk__in=selectors.unassigned_students(request.user, school).values("pk"))
-    students = list(students.select_related("grade", "school_class").prefetch_related(
+    students = list(students.select_related("grade", "school_class__grade").prefetch_related(
         selectors.active_care_prefetch()).order_by("grade__level", "school_class__number", "name_pinyin", "pk")[:500])
     classes = (SchoolClass.objects.filter(grade__school=school, grade__school_year__is_current=True)
                .select_related("grade").order_by("grade__level", "number"))

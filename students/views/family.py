@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from students import services
-from students.forms import FamilyMemberForm, attach_errors
+from students.forms import FamilyMemberForm, attach_errors, mask_initial, restore_masked
 from students.models import FamilyMember
 
 from .common import flash_notes, require_can, student_or_404
@@ -41,12 +41,14 @@ def family_edit(request, pk, member_pk):
     require_can(request.user, "student.edit", student)
     member = _member(student, member_pk)
     initial = {f: getattr(member, f) for f in services.registry.FAMILY_FIELDS}
+    originals = mask_initial(initial)
     form = FamilyMemberForm(request.POST or None, initial=initial)
     context = {"student": student, "member": member, "title": f"修改家庭成员：{member.name}",
                "relations": FamilyMember.RELATIONS, "cancel_url": reverse("students:detail", args=[student.pk])}
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.family_member_update(actor=request.user, member=member, **form.cleaned_data)
+            member = services.family_member_update(actor=request.user, member=member,
+                                                   **restore_masked(dict(form.cleaned_data), originals))
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

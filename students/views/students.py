@@ -9,7 +9,9 @@ from kongchuo import access
 from kongchuo.audit import log_access, mask_id, mask_phone
 from kongchuo.models import AccessLog, SchoolClass, Village
 from students import risk, selectors, services
-from students.forms import UNMASK_PURPOSES, StudentForm, TransferInForm, UnmaskForm, attach_errors
+from students.forms import (
+    UNMASK_PURPOSES, StudentForm, TransferInForm, UnmaskForm, attach_errors, mask_initial, restore_masked,
+)
 from students.models import FamilyMember, Student, VulnerabilityFlag
 from students.sections import sections_for
 
@@ -182,11 +184,12 @@ def student_edit(request, pk):
         classes = SchoolClass.objects.filter(pk=student.school_class_id).select_related("grade__school")
     initial = {f: getattr(student, f) for f in services.registry.STUDENT_FIELDS}
     initial["school_class"] = student.school_class
+    originals = mask_initial(initial)
     form = StudentForm(request.POST or None, initial=initial, classes=classes, villages=_villages_for(request.user))
     context = {"title": f"修改学生信息：{student.name}", "student": student,
                "cancel_url": reverse("students:detail", args=[student.pk])}
     if request.method == "POST" and form.is_valid():
-        data = form.service_kwargs()
+        data = restore_masked(form.service_kwargs(), originals)
         school_class = data.pop("school_class")
         saved, response = _save_student(
             request, form, lambda **kw: services.student_update(actor=request.user, student=student,
