@@ -6,7 +6,8 @@ class CasesConfig(AppConfig):
     verbose_name = "控辍个案"
 
     def ready(self):
-        from cases import receivers, risk  # noqa: F401 - risk registers the home-visit signal in students.risk
+        # panels: 我的工作台; risk: the home-visit signal in students.risk; receivers: registry signals.
+        from cases import panels, receivers, risk  # noqa: F401
         from cases.services.deadline_checks import register_all
 
         receivers.connect()

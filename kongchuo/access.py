@@ -569,6 +569,7 @@ NAVIGATION = [
     ("点名", "students:discovery_rollcall", "clipboard-check", "absence.record"),
     ("三本台账", "students:discovery_ledgers", "journal-text", "student.view"),
     ("个案", "cases:list", "folder2-open", "case.view"),
+    ("家访", "cases:visit_list", "house-door", "visit.view"),
     ("通知书", "notices:list", "file-earmark-text", "notice.view"),
     ("报表", "reports:dashboard", "bar-chart", "report.view"),
     ("组织机构", "org:schools", "diagram-3", "org.view"),

@@ -168,6 +168,10 @@ class Case(models.Model):
         return self.STAGE_ORDER[i + 1] if i + 1 < len(self.STAGE_ORDER) else None
 
     @property
+    def next_stage_label(self):
+        return Case.Stage(self.next_stage).label if self.next_stage else ""
+
+    @property
     def previous_stage(self):
         i = self.STAGE_ORDER.index(self.stage)
         return self.STAGE_ORDER[i - 1] if i > 0 else None

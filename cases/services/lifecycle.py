@@ -61,8 +61,10 @@ def _notify_owner(case, owner, actor, title, body, now):
 # ---------------------------------------------------------------------------------------------- open
 @transaction.atomic
 def case_open(*, student, trigger, actor, reasons=(), note="", whereabouts="", dropout_date=None, system=False,
-              now=None) -> Case:
-    """Open a case for `student` (one open case per student). `system=True`: opened by a registry signal."""
+              event_key="", now=None) -> Case:
+    """Open a case for `student` (one open case per student). `system=True`: opened by a registry signal.
+
+    `event_key` marks the opening event (deduplication of automatic or seeded cases)."""
     now = now_or(now)
     if not system:
         if actor is None:
@@ -79,7 +81,14 @@ def case_open(*, student, trigger, actor, reasons=(), note="", whereabouts="", d
     list(Student.objects.select_for_update().filter(pk=student.pk).order_by().values_list("pk"))
     if Case.objects.open().filter(student=student).exists():
         raise CaseError(f"{student.name} 已有未结案的个案，请在原个案中继续办理。")
-    stage = Case.Stage.TEACHER if student.school_id else Case.Stage.OFFICE
+    # A school's student starts with the teachers (包保 teacher, else 班主任); without a teacher account the
+    # school owns it. A child with no school (never enrolled, 学籍比对) starts at the 教育办.
+    if not student.school_id:
+        stage = Case.Stage.OFFICE
+    elif access.case_tier_candidates(Case.Stage.TEACHER, student):
+        stage = Case.Stage.TEACHER
+    else:
+        stage = Case.Stage.SCHOOL
     owner = _pick_owner(stage, student, fallback=actor)
     case = Case(student=student, school_id=student.school_id, trigger=trigger, status=S.WARNING, stage=stage,
                 owner=owner, stage_due_at=stage_due_at(stage, now), whereabouts=whereabouts,
@@ -92,7 +101,7 @@ def case_open(*, student, trigger, actor, reasons=(), note="", whereabouts="", d
     except IntegrityError:
         raise CaseError(f"{student.name} 已有未结案的个案，请在原个案中继续办理。")
     CaseReason.objects.bulk_create([CaseReason(case=case, reason=r) for r in reasons])
-    write_event(case=case, kind=CaseEvent.Kind.OPENED, actor=actor, now=now, reason=note,
+    write_event(case=case, kind=CaseEvent.Kind.OPENED, actor=actor, now=now, reason=note, key=event_key,
                 to_status=case.status, to_stage=stage, trigger=case.get_trigger_display(),
                 reasons=[Case.Reason(r).label for r in reasons], owner=owner)
     _notify_owner(case, owner, actor, f"新个案：{student.name}（{case.get_trigger_display()}）",

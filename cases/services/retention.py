@@ -36,7 +36,9 @@ def _schedule(start, until, every_days, calendar):
         d = d + datetime.timedelta(days=every_days)
         if d > until:
             return dates
-        due = d if calendar.is_school_day(d) else calendar.add_school_days(d, 1)
+        due = d
+        while due <= until and not calendar.is_school_day(due):  # holidays, vacations: the next school day
+            due += datetime.timedelta(days=1)
         if due <= until and due not in dates:
             dates.append(due)
 
@@ -52,7 +54,7 @@ def case_start_retention(*, case, actor, mentor, until=None, visit_every_days=No
         raise CaseError(forbidden_message(case, S.RETENTION))
     from kongchuo.models import User
 
-    if mentor is None or not User.objects.visible_to(actor).filter(pk=mentor.pk).exists():
+    if mentor is None or not access.visible(User, actor).filter(pk=mentor.pk).exists():
         raise CaseError("请选择本校教师作为结对帮扶教师。", field="mentor")
     start = case.return_date or today_of(now)
     minimum = retention_minimum_end(start)

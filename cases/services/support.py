@@ -171,7 +171,7 @@ def plan_create(*, student, actor, disability, goals, schedule_days, start_date,
     from kongchuo.models import User
 
     teachers = list(teachers or ())
-    colleagues = set(User.objects.visible_to(actor).filter(pk__in=[t.pk for t in teachers])
+    colleagues = set(access.visible(User, actor).filter(pk__in=[t.pk for t in teachers])
                      .values_list("pk", flat=True))
     if not teachers or any(t.pk not in colleagues for t in teachers):
         raise CaseError("请选择本校教师作为送教教师。", field="teachers")

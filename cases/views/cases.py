@@ -1,0 +1,264 @@
+"""Case list, detail, opening and every lifecycle action (one form each, one service each)."""
+from dataclasses import dataclass
+from typing import Callable
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from cases import forms, selectors, services, transitions
+from cases.models import Case, CaseClosure, FollowUp
+from cases.views.common import FAILED, require, run, school_colleagues
+from kongchuo import access
+from students.models import Student
+
+
+def case_list(request):
+    require(request.user, "case.view")
+    filters = selectors.CaseFilters.from_query(request.GET, selectors.default_list_view(request.user))
+    now = timezone.now()
+    page = Paginator(selectors.case_list(request.user, filters, now=now), 30).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/case_list.html", {
+        "page": page, "filters": filters, "now": now, "views": selectors.LIST_VIEWS, "query": query.urlencode(),
+        "statuses": Case.Status.choices, "stages": Case.Stage.choices, "reasons": Case.Reason.choices,
+        "triggers": Case.Trigger.choices, "can_open": access.can(request.user, "case.open"),
+    })
+
+
+def _available_moves(user, case):
+    return [m for m in transitions.moves_from(case.status) if not m.service and access.can(user, m.action, case)]
+
+
+def case_detail(request, pk):
+    case = selectors.case_for_detail(request.user, pk)
+    user = request.user
+    today = timezone.localdate()
+    can = {name: access.can(user, action, case) for name, action in (
+        ("act", "case.act"), ("edit", "case.edit"), ("visit", "case.visit"), ("escalate", "case.escalate"),
+        ("return_down", "case.return_down"), ("record_return", "case.record_return"),
+        ("retention", "case.retention"), ("followup", "case.followup"), ("request_close", "case.request_close"),
+        ("review_close", "case.review_close"), ("exemption", "exemption.apply"), ("assistance", "assistance.record"),
+        ("plan", "homeschool.plan"))}
+    at_stage = case.owner_id == user.pk or access.acts_at_case_stage(user, case.stage)
+    followups = list(case.followups.all())
+    pending_closure = next((c for c in case.closures.all() if c.status == CaseClosure.Status.PENDING), None)
+    return render(request, "cases/case_detail.html", {
+        "case": case, "can": can, "today": today, "now": timezone.now(),
+        "moves": _available_moves(user, case),
+        "can_escalate": can["escalate"] and at_stage and case.next_stage and case.is_out_of_school,
+        "can_return_down": can["return_down"] and at_stage and case.previous_stage and not case.is_closed,
+        "can_record_return": can["record_return"] and transitions.move_for(case.status, Case.Status.RETURNED),
+        "can_retention": can["retention"] and case.status == Case.Status.RETURNED,
+        "can_request_close": can["request_close"] and case.status in (Case.Status.RETENTION, Case.Status.WARNING)
+        and pending_closure is None,
+        "closure_problems": services.closure_problems(case, today)
+        if case.status in (Case.Status.RETENTION, Case.Status.WARNING) else [],
+        "pending_closure": pending_closure,
+        "visits": list(case.visits.all()),
+        "followups": followups,
+        "missed": sum(1 for f in followups if f.is_overdue(today)),
+        "events": list(case.events.all()),
+        "exemptions": case.student.exemptions.filter(is_deleted=False).order_by("-applied_at"),
+        "assistance": case.student.assistance_records.filter(is_deleted=False).order_by("-date")[:10],
+        "plans": case.student.teaching_plans.filter(is_deleted=False),
+    })
+
+
+def student_search(request):
+    """立案: find a visible student (by name, pinyin or initials)."""
+    require(request.user, "case.open")
+    form = forms.StudentSearchForm(request.GET or None)
+    results = []
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        results = list(Student.objects.visible_to(request.user)
+                       .filter(Q(name__contains=q) | Q(name_pinyin__startswith=q.lower())
+                               | Q(name_initials__startswith=q.lower()) | Q(student_number=q))
+                       .select_related("school", "school_class__grade")
+                       .prefetch_related("cases")[:20])
+        for student in results:
+            student.open_case = next((c for c in student.cases.all() if not c.is_closed and not c.is_deleted), None)
+    return render(request, "cases/student_search.html", {"form": form, "results": results, "q": q})
+
+
+def student_hub(request, student_pk):
+    """Everything the cases app holds for one student, with the actions the user may take."""
+    student = access.get_visible_or_404(Student.objects.select_related("school", "school_class__grade", "village"),
+                                        request.user, pk=student_pk)
+    user = request.user
+    cases = list(Case.objects.visible_to(user).alive().filter(student=student).order_by("-opened_at"))
+    return render(request, "cases/student_hub.html", {
+        "student": student, "cases": cases, "open_case": next((c for c in cases if not c.is_closed), None),
+        "visits": selectors.visits_for(user).filter(student=student)[:20],
+        "exemptions": selectors.exemptions_for(user).filter(student=student),
+        "plans": selectors.plans_for(user).filter(student=student),
+        "assistance": selectors.assistance_for(user, student),
+        "can": {"open": access.can(user, "case.open", student), "visit": access.can(user, "visit.log", student),
+                "exemption": access.can(user, "exemption.apply", student),
+                "plan": access.can(user, "homeschool.plan", student),
+                "assistance": access.can(user, "assistance.record", student)},
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def case_open(request, student_pk):
+    student = access.get_visible_or_404(Student, request.user, pk=student_pk)
+    require(request.user, "case.open", student)
+    existing = Case.objects.open().filter(student=student).first()
+    if existing is not None and access.can(request.user, "case.view", existing):
+        messages.info(request, f"{student.name} 已有未结案的个案，已为您打开。")
+        return redirect("cases:detail", existing.pk)
+    form = forms.CaseOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        case = run(form, services.case_open, student=student, trigger=d["trigger"], actor=request.user,
+                   reasons=d["reasons"], note=d["note"], whereabouts=d["whereabouts"], dropout_date=d["dropout_date"])
+        if case is not FAILED:
+            messages.success(request, f"已为 {student.name} 立案。")
+            return redirect("cases:detail", case.pk)
+    return render(request, "cases/form.html", {"form": form, "student": student, "title": f"立案：{student.name}",
+                                               "submit": "立案"})
+
+
+# ---------------------------------------------------------------------------------------------- actions
+@dataclass
+class Action:
+    """One case action page: who may see it, the form, and the single service call it makes."""
+
+    title: str
+    action: str
+    form: Callable
+    call: Callable  # (request, case, cleaned_data) -> result (service call)
+    submit: str = "提交"
+    done: str = "已保存。"
+    intro: str = ""
+    files: bool = False
+
+
+def _colleagues(request, case):
+    return school_colleagues(request.user, case.school or case.student.school)
+
+
+ACTIONS = {
+    "edit": Action(
+        "修改个案信息", "case.edit",
+        lambda request, case, data: forms.CaseEditForm(data, initial={
+            "reasons": case.reason_codes, "whereabouts": case.whereabouts, "dropout_date": case.dropout_date,
+            "note": case.note}),
+        lambda request, case, d: services.case_update(
+            case=case, actor=request.user, reasons=d["reasons"], whereabouts=d["whereabouts"],
+            dropout_date=d["dropout_date"], note=d["note"]), submit="保存"),
+    "status": Action(
+        "变更状态", "case.view",
+        lambda request, case, data: forms.TransitionForm(data, moves=_available_moves(request.user, case)),
+        lambda request, case, d: services.case_transition(case=case, to_status=d["to_status"], actor=request.user,
+                                                          reason=d["reason"]),
+        submit="确认变更", done="状态已变更。"),
+    "escalate": Action(
+        "上报上一层级", "case.escalate",
+        lambda request, case, data: forms.EscalateForm(data, candidates=access.case_tier_candidates(
+            case.next_stage, case.student) if case.next_stage else ()),
+        lambda request, case, d: services.case_escalate(case=case, actor=request.user, reason=d["reason"],
+                                                        to_user=d["to_user"]),
+        submit="上报", done="已上报，接收人已收到站内消息。",
+        intro="上报后个案由上一层级负责，并开始计算该层级的办理期限。"),
+    "return_down": Action(
+        "退回下一层级", "case.return_down",
+        lambda request, case, data: forms.ReturnDownForm(data),
+        lambda request, case, d: services.case_return_down(case=case, actor=request.user,
+                                                           instructions=d["instructions"]),
+        submit="退回", done="已退回，并通知下一层级负责人。"),
+    "return": Action(
+        "登记复学", "case.record_return",
+        lambda request, case, data: forms.ReturnForm(data),
+        lambda request, case, d: services.case_record_return(case=case, actor=request.user,
+                                                             return_date=d["return_date"], placement=d["placement"],
+                                                             note=d["note"]),
+        submit="登记复学", done="已登记复学。请安排结对帮扶和保学跟踪。",
+        intro="学校应做到应收尽收，不得拒收任何愿意复学的适龄儿童少年，只需选择安置方式。"),
+    "retention": Action(
+        "保学安排（结对帮扶）", "case.retention",
+        lambda request, case, data: forms.RetentionForm(data, colleagues=_colleagues(request, case)),
+        lambda request, case, d: services.case_start_retention(
+            case=case, actor=request.user, mentor=d["mentor"], until=d["until"],
+            visit_every_days=d["visit_every_days"], counselling_every_days=d["counselling_every_days"]),
+        submit="开始保学跟踪", done="已安排结对帮扶和跟踪计划。"),
+    "close": Action(
+        "申请销号", "case.request_close",
+        lambda request, case, data: forms.ClosureRequestForm(data, request.FILES or None),
+        lambda request, case, d: services.case_closure_request(
+            case=case, actor=request.user, attended_days=d["attended_days"], evidence_note=d["evidence_note"],
+            evidence_file=d["evidence_file"]),
+        submit="提交教育办审核", done="销号申请已提交教育办审核。", files=True),
+    "note": Action(
+        "添加记录", "case.act",
+        lambda request, case, data: forms.NoteForm(data),
+        lambda request, case, d: services.case_add_note(case=case, actor=request.user, text=d["text"]),
+        submit="保存"),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def case_action(request, pk, name):
+    spec = ACTIONS.get(name)
+    if spec is None:
+        raise Http404
+    case = access.get_visible_or_404(Case.objects.alive().select_related("student__school", "school", "owner"),
+                                     request.user, pk=pk)
+    require(request.user, spec.action, case)
+    form = spec.form(request, case, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if run(form, lambda **_: spec.call(request, case, form.cleaned_data)) is not FAILED:
+            messages.success(request, spec.done)
+            return redirect("cases:detail", case.pk)
+    return render(request, "cases/form.html", {"form": form, "case": case, "student": case.student,
+                                               "title": spec.title, "submit": spec.submit, "intro": spec.intro,
+                                               "files": spec.files})
+
+
+@require_http_methods(["GET", "POST"])
+def followup_done(request, pk):
+    followup = access.get_visible_or_404(FollowUp.objects.select_related("case__student"), request.user, pk=pk)
+    case = followup.case
+    require(request.user, "case.followup", case)
+    form = forms.FollowUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if run(form, services.followup_complete, followup=followup, actor=request.user, done_on=d["done_on"],
+               note=d["note"]) is not FAILED:
+            messages.success(request, "已登记跟踪帮扶。")
+            return redirect("cases:detail", case.pk)
+    return render(request, "cases/form.html", {
+        "form": form, "case": case, "student": case.student, "submit": "保存",
+        "title": f"登记{followup.get_kind_display()}（计划 {followup.due_date:%Y-%m-%d}）"})
+
+
+@require_http_methods(["GET", "POST"])
+def closure_review(request, pk):
+    closure = access.get_visible_or_404(CaseClosure.objects.select_related("case__student", "requested_by"),
+                                        request.user, pk=pk)
+    case = closure.case
+    require(request.user, "case.review_close", case)
+    form = forms.ClosureReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if run(form, services.case_closure_review, closure=closure, actor=request.user,
+               approve=d["decision"] == "approve", comment=d["comment"]) is not FAILED:
+            messages.success(request, "已审核。")
+            return redirect("cases:detail", case.pk)
+    return render(request, "cases/closure_review.html", {
+        "form": form, "closure": closure, "case": case, "student": case.student,
+        "problems": services.closure_problems(case, timezone.localdate())})
+
+
+def closure_file(request, pk):
+    closure = access.get_visible_or_404(CaseClosure, request.user, pk=pk)
+    if not closure.evidence_file:
+        raise Http404
+    return FileResponse(closure.evidence_file.open("rb"), filename=closure.evidence_file.name.rsplit("/", 1)[-1])
