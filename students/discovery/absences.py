@@ -72,8 +72,8 @@ def absences_evaluate(*, as_of, student_ids=None, actor=None, calendar=None) -> 
     floor = as_of - timedelta(days=streaks.LOOKBACK_DAYS)
     if student_ids is None:
         ids = set(Absence.objects.filter(reason=Absence.Reason.UNEXCUSED, date__gte=floor, date__lte=as_of)
-                  .values_list("student_id", flat=True).distinct())
-        ids |= set(AbsenceEpisode.objects.filter(is_open=True).values_list("student_id", flat=True))
+                  .order_by().values_list("student_id", flat=True).distinct())
+        ids |= set(AbsenceEpisode.objects.filter(is_open=True).order_by().values_list("student_id", flat=True))
     else:
         ids = set(student_ids)
     result = Evaluation()
@@ -81,27 +81,28 @@ def absences_evaluate(*, as_of, student_ids=None, actor=None, calendar=None) -> 
         return result
     absences = defaultdict(dict)
     for sid, day, reason in (Absence.objects.filter(student_id__in=ids, date__gte=floor, date__lte=as_of)
-                             .values_list("student_id", "date", "reason")):
+                             .order_by().values_list("student_id", "date", "reason")):
         absences[sid][day] = reason
-    students = {s.pk: s for s in Student.objects.filter(pk__in=ids).select_related("school_class__grade", "school")}
+    class_of = dict(Student.objects.filter(pk__in=ids).order_by().values_list("pk", "school_class_id"))
     roll_calls = defaultdict(set)
-    class_ids = {s.school_class_id for s in students.values() if s.school_class_id}
+    class_ids = {cid for cid in class_of.values() if cid}
     for cid, day in RollCall.objects.filter(school_class_id__in=class_ids, date__gte=floor,
-                                            date__lte=as_of).values_list("school_class_id", "date"):
+                                            date__lte=as_of).order_by().values_list("school_class_id", "date"):
         roll_calls[cid].add(day)
     episodes = defaultdict(list)
     for ep in (AbsenceEpisode.objects.select_for_update(of=("self",)).order_by("pk").filter(student_id__in=ids)
                .filter(last_absent_on__gte=floor).order_by("since")):
         episodes[ep.student_id].append(ep)
     alert_levels = defaultdict(set)
-    for ep_id, level in AbsenceAlert.objects.filter(episode__student_id__in=ids).values_list("episode_id", "level"):
+    for ep_id, level in (AbsenceAlert.objects.filter(episode__student_id__in=ids).order_by()
+                         .values_list("episode_id", "level")):
         alert_levels[ep_id].add(level)
 
+    to_close, to_update, to_create, pending_alerts = [], [], [], []  # pending: (episode, student, [(level, n)])
     for sid in sorted(ids):
-        student = students.get(sid)
-        if student is None:
+        if sid not in class_of:
             continue
-        marks, rc_dates = absences[sid], roll_calls[student.school_class_id]
+        marks, rc_dates = absences[sid], roll_calls[class_of[sid]]
         streak = streaks.current_streak(cal, marks, rc_dates, as_of)
         eps = episodes[sid]
         match = None
@@ -112,34 +113,52 @@ def absences_evaluate(*, as_of, student_ids=None, actor=None, calendar=None) -> 
             if ep.is_open and ep is not match:
                 ep.is_open = False
                 ep.ended_on = streaks.first_break_after(cal, marks, rc_dates, ep.last_absent_on, as_of) or as_of
-                _save(ep, actor)
-                result.closed.append(ep)
+                to_close.append(ep)
         if not streak:
             continue
         have = set() if match is None else alert_levels[match.pk]
         due = [(level, n) for level, n in streaks.thresholds() if streak.days >= n and level not in have]
         level = _max_level(have | {lv for lv, _ in due})
         if match is None:
-            match = AbsenceEpisode(student=student, since=streak.since, last_absent_on=streak.last, days=streak.days,
+            match = AbsenceEpisode(student_id=sid, since=streak.since, last_absent_on=streak.last, days=streak.days,
                                    level=level)
-            _save(match, actor)
-            result.opened.append(match)
+            to_create.append(match)
         elif (match.since, match.last_absent_on, match.days, match.is_open, match.level) != (
                 streak.since, streak.last, streak.days, True, level):
             match.since, match.last_absent_on, match.days = streak.since, streak.last, streak.days
             match.is_open, match.ended_on, match.level = True, None, level
-            _save(match, actor)
-            result.updated += 1
-        new_levels = []
-        for lv, n in due:
-            alert = AbsenceAlert(episode=match, student=student, level=lv, days=streak.days, since=streak.since,
-                                 reached_on=_nth_school_day(cal, streak.since, n), actor=actor)
-            new_levels.append(_save(alert, actor))
-        for alert in new_levels:
-            result.alerts.append(alert)
-            signals.absence_threshold_reached.send(
-                sender=AbsenceAlert, student=student, level=alert.level, days=alert.days, since=alert.since,
-                actor=actor)
+            to_update.append(match)
+        if due:
+            pending_alerts.append((match, sid, streak, due))
+
+    # Writes in bulk, in an order the "one open episode per student" constraint accepts: close, update, create.
+    now = timezone.now()
+    for ep in to_close + to_update:
+        ep.updated = now
+    fields = ["since", "last_absent_on", "days", "level", "is_open", "ended_on", "updated"]
+    if to_close:
+        bulk_update_with_history(to_close, AbsenceEpisode, fields, default_user=actor)
+    if to_update:
+        bulk_update_with_history(to_update, AbsenceEpisode, fields, default_user=actor)
+    if to_create:
+        bulk_create_with_history(to_create, AbsenceEpisode, default_user=actor)
+    alerts = [AbsenceAlert(episode=ep, student_id=sid, level=lv, days=streak.days, since=streak.since,
+                           reached_on=_nth_school_day(cal, streak.since, n), actor=actor)
+              for ep, sid, streak, due in pending_alerts for lv, n in due]
+    if alerts:
+        bulk_create_with_history(alerts, AbsenceAlert, default_user=actor)
+    # Full student rows only for those the caller reads about (signal receivers, printed lines).
+    needed = {a.student_id for a in alerts} | {ep.student_id for ep in to_close}
+    students = {s.pk: s for s in Student.objects.filter(pk__in=needed).select_related("school_class__grade",
+                                                                                      "school")} if needed else {}
+    for obj in alerts + to_close:
+        obj.student = students[obj.student_id]
+    result.closed, result.opened, result.updated = to_close, to_create, len(to_update)
+    for alert in alerts:
+        result.alerts.append(alert)
+        signals.absence_threshold_reached.send(
+            sender=AbsenceAlert, student=alert.student, level=alert.level, days=alert.days, since=alert.since,
+            actor=actor)
     return result
 
 

@@ -57,9 +57,9 @@ def rollcall_sheet(*, school_class, day, calendar):
             break
         previous -= timedelta(days=1)
     before = set(Absence.objects.filter(student__in=students, date=previous, reason=Absence.Reason.UNEXCUSED)
-                 .values_list("student_id", flat=True))
+                 .order_by().values_list("student_id", flat=True))
     episodes = dict(AbsenceEpisode.objects.filter(student__in=students, is_open=True)
-                    .values_list("student_id", "days"))
+                    .order_by().values_list("student_id", "days"))
     rows = []
     for s in students:
         absence = saved.get(s.pk)
@@ -73,7 +73,8 @@ def rollcall_sheet(*, school_class, day, calendar):
 
 
 def rollcall_done_today(classes, day):
-    return set(RollCall.objects.filter(school_class__in=classes, date=day).values_list("school_class_id", flat=True))
+    return set(RollCall.objects.filter(school_class__in=classes, date=day).order_by()
+               .values_list("school_class_id", flat=True))
 
 
 def student_recent_absences(student, *, days=120, today=None):
@@ -92,7 +93,8 @@ def open_alerts(user):
 def arrival_sheet(*, term, school_class):
     students = list(Student.objects.filter(school_class=school_class, status=Student.Status.ENROLLED)
                     .order_by("name_pinyin", "pk"))
-    saved = dict(TermArrival.objects.filter(term=term, student__in=students).values_list("student_id", "arrived"))
+    saved = dict(TermArrival.objects.filter(term=term, student__in=students).order_by()
+                 .values_list("student_id", "arrived"))
     return students, saved
 
 
@@ -109,7 +111,7 @@ def term_check_overview(*, school, term):
         row = by_class.get(c.pk, {"n": 0, "arrived": 0})
         rows.append({"school_class": c, "students": c.n_students, "confirmed": row["n"] > 0,
                      "arrived": row["arrived"], "missing": row["n"] - row["arrived"]})
-    counts = dict(NonReturnEntry.objects.filter(term=term, school=school).values_list("status")
+    counts = dict(NonReturnEntry.objects.filter(term=term, school=school).order_by().values_list("status")
                   .annotate(n=Count("pk")))
     return rows, counts
 

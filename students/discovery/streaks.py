@@ -31,6 +31,19 @@ def grace_days():
     return settings.KONGCHUO.get("ABSENCE_GRACE_DAYS", 2)
 
 
+def _school_day(calendar):
+    """calendar.is_school_day with a per-calendar memo (the same dates are asked for every student)."""
+    memo = calendar.__dict__.setdefault("_kc_school_day_memo", {})
+
+    def test(d):
+        value = memo.get(d)
+        if value is None:
+            value = memo[d] = calendar.is_school_day(d)
+        return value
+
+    return test
+
+
 def level_for_days(days):
     """The highest level reached by a streak of `days`, or "" below the first threshold."""
     reached = ""
@@ -57,12 +70,13 @@ def current_streak(calendar, absences, roll_call_dates, as_of, *, grace=None, lo
     absences: {date: reason} for one student; roll_call_dates: set of dates their class had a roll-call.
     """
     grace = grace_days() if grace is None else grace
+    is_school_day = _school_day(calendar)
     d = as_of
     skipped = 0
     days, since, last = 0, None, None
     floor = as_of - timedelta(days=lookback)
     while d >= floor:
-        if calendar.is_school_day(d):
+        if is_school_day(d):
             reason = absences.get(d)
             if reason == UNEXCUSED:
                 days += 1
@@ -84,8 +98,9 @@ def run_ending_at(calendar, absences, last, *, lookback=LOOKBACK_DAYS):
     """(since, days) of the run of consecutive unexcused school days ending on `last`."""
     d, days, since = last, 0, None
     floor = last - timedelta(days=lookback)
+    is_school_day = _school_day(calendar)
     while d >= floor:
-        if calendar.is_school_day(d):
+        if is_school_day(d):
             if absences.get(d) != UNEXCUSED:
                 break
             days += 1
@@ -97,8 +112,9 @@ def run_ending_at(calendar, absences, last, *, lookback=LOOKBACK_DAYS):
 def first_break_after(calendar, absences, roll_call_dates, last, as_of):
     """The first school day after `last` (up to `as_of`) showing the student present or on leave, else None."""
     d = last + timedelta(days=1)
+    is_school_day = _school_day(calendar)
     while d <= as_of:
-        if calendar.is_school_day(d) and (absences.get(d) not in (None, UNEXCUSED) or
+        if is_school_day(d) and (absences.get(d) not in (None, UNEXCUSED) or
                                           (absences.get(d) is None and d in roll_call_dates)):
             return d
         d += timedelta(days=1)

@@ -116,28 +116,29 @@ class TermCheckResult:
 
 
 def _roster_candidates(school, previous):
-    ids = set(Student.objects.filter(school=school, status=Student.Status.ENROLLED).values_list("pk", flat=True))
+    ids = set(Student.objects.filter(school=school, status=Student.Status.ENROLLED).order_by()
+              .values_list("pk", flat=True))
     if previous is not None:
         ids |= set(Enrolment.objects.filter(school=school, start_date__lte=previous.end_date)
                    .filter(Q(end_date__isnull=True) | Q(end_date__gte=previous.start_date))
-                   .values_list("student_id", flat=True))
+                   .order_by().values_list("student_id", flat=True))
         ids |= set(TermArrival.objects.filter(term=previous, school=school, arrived=True)
-                   .values_list("student_id", flat=True))
+                   .order_by().values_list("student_id", flat=True))
     return ids
 
 
 def _present_ids(term, students, today):
     present = set(TermArrival.objects.filter(term=term, arrived=True, student_id__in=[s.pk for s in students])
-                  .values_list("student_id", flat=True))
+                  .order_by().values_list("student_id", flat=True))
     end = min(term.end_date, today)
     class_ids = {s.school_class_id for s in students if s.school_class_id}
     rc_dates = defaultdict(set)
     for cid, day in RollCall.objects.filter(school_class_id__in=class_ids, date__gte=term.start_date,
-                                            date__lte=end).values_list("school_class_id", "date"):
+                                            date__lte=end).order_by().values_list("school_class_id", "date"):
         rc_dates[cid].add(day)
     absent = defaultdict(set)
     for sid, day in Absence.objects.filter(student_id__in=[s.pk for s in students], date__gte=term.start_date,
-                                           date__lte=end).values_list("student_id", "date"):
+                                           date__lte=end).order_by().values_list("student_id", "date"):
         absent[sid].add(day)
     for s in students:
         if rc_dates[s.school_class_id] - absent[s.pk]:
@@ -158,7 +159,7 @@ def term_start_check(*, school, term, actor=None, today=None) -> TermCheckResult
     changed = set()
     if previous is not None:
         changed = set(StatusChange.objects.filter(student_id__in=ids, date__gte=previous.start_date)
-                      .values_list("student_id", flat=True))
+                      .order_by().values_list("student_id", flat=True))
     expected = []
     for s in students:
         here = s.school_id == school.pk and s.status == Student.Status.ENROLLED
@@ -168,7 +169,7 @@ def term_start_check(*, school, term, actor=None, today=None) -> TermCheckResult
     present, rc_classes = _present_ids(term, expected, today)
     result.present = len(present)
     confirmed = set(TermArrival.objects.filter(term=term, school=school).exclude(school_class=None)
-                    .values_list("school_class_id", flat=True).distinct()) | rc_classes
+                    .order_by().values_list("school_class_id", flat=True).distinct()) | rc_classes
     missing, unconfirmed = [], defaultdict(int)
     for s in expected:
         if s.pk in present:
