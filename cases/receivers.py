@@ -53,7 +53,7 @@ def on_absence_threshold(sender, *, student, level, days, since, actor=None, **k
     if level == "dropout" and case.dropout_date is None:
         case.dropout_date = since
         case.save(update_fields=["dropout_date"])
-    _raise_to(case, ABSENCE_MIN_STAGE.get(level, Case.Stage.TEACHER), f"系统：{note}")
+    _raise_to(case, ABSENCE_MIN_STAGE.get(level, Case.Stage.TEACHER), note)
     return case
 
 

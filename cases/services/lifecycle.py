@@ -235,7 +235,7 @@ def case_escalate(*, case, actor, reason, system=False, to_user=None, now=None) 
     event = write_event(case=case, kind=CaseEvent.Kind.ESCALATED, actor=actor, now=now, reason=reason,
                         from_stage=from_stage, to_stage=target, system=system, owner=owner,
                         previous_owner=from_owner, due=case.stage_due_at)
-    body = (f"{_name(actor) if not system else '系统（超期自动上报）'}将个案上报到“{case.get_stage_display()}”。"
+    body = (f"{'系统自动' if system else _name(actor)}将个案上报到“{case.get_stage_display()}”。"
             f"原因：{reason}。办理期限 {case.stage_due_at:%Y-%m-%d}。")
     if owner is not None:
         notification_send(recipient=owner, case=case, title=f"个案上报：{case.student.name}", body=body, now=now)

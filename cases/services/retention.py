@@ -15,7 +15,7 @@ from kongchuo.models import Term
 from kongchuo.workdays import WorkCalendar
 
 S = Case.Status
-ONE_TERM_DAYS = 120  # "at least one term": a term is about four months
+ONE_TERM_DAYS = 90  # "at least one term": retention runs to the end of the first term ending ≥ 3 months after return
 
 
 def _setting(name, default):

@@ -1,4 +1,5 @@
 """Case list, detail, opening and every lifecycle action (one form each, one service each)."""
+import datetime
 from dataclasses import dataclass
 from typing import Callable
 
@@ -48,6 +49,8 @@ def case_detail(request, pk):
     at_stage = case.owner_id == user.pk or access.acts_at_case_stage(user, case.stage)
     followups = list(case.followups.all())
     pending_closure = next((c for c in case.closures.all() if c.status == CaseClosure.Status.PENDING), None)
+    closure_problems = services.closure_problems(case, today) \
+        if case.status in (Case.Status.RETENTION, Case.Status.WARNING) else []
     return render(request, "cases/case_detail.html", {
         "case": case, "can": can, "today": today, "now": timezone.now(),
         "moves": _available_moves(user, case),
@@ -55,13 +58,13 @@ def case_detail(request, pk):
         "can_return_down": can["return_down"] and at_stage and case.previous_stage and not case.is_closed,
         "can_record_return": can["record_return"] and transitions.move_for(case.status, Case.Status.RETURNED),
         "can_retention": can["retention"] and case.status == Case.Status.RETURNED,
-        "can_request_close": can["request_close"] and case.status in (Case.Status.RETENTION, Case.Status.WARNING)
-        and pending_closure is None,
-        "closure_problems": services.closure_problems(case, today)
-        if case.status in (Case.Status.RETENTION, Case.Status.WARNING) else [],
+        "can_request_close": can["request_close"] and not closure_problems and pending_closure is None
+        and case.status in (Case.Status.RETENTION, Case.Status.WARNING),
+        "closure_problems": closure_problems,
         "pending_closure": pending_closure,
         "visits": list(case.visits.all()),
-        "followups": followups,
+        "followups": [f for f in followups if f.due_date <= today + datetime.timedelta(days=30)],
+        "followups_later": [f for f in followups if f.due_date > today + datetime.timedelta(days=30)],
         "missed": sum(1 for f in followups if f.is_overdue(today)),
         "events": list(case.events.all()),
         "exemptions": case.student.exemptions.filter(is_deleted=False).order_by("-applied_at"),
@@ -131,7 +134,7 @@ def case_open(request, student_pk):
 class Action:
     """One case action page: who may see it, the form, and the single service call it makes."""
 
-    title: str
+    title: object  # text, or (case) -> text
     action: str
     form: Callable
     call: Callable  # (request, case, cleaned_data) -> result (service call)
@@ -139,10 +142,48 @@ class Action:
     done: str = "已保存。"
     intro: str = ""
     files: bool = False
+    when: Callable = None  # (case) -> message why the action does not apply now, or "" when it does
+
+
+def _not_closed(case):
+    return "个案已结案。" if case.is_closed else ""
+
+
+def _can_return(case):
+    return "" if transitions.move_for(case.status, Case.Status.RETURNED) else \
+        f"个案当前为“{case.get_status_display()}”，无需登记复学。"
+
+
+def _can_escalate(case):
+    if not case.is_out_of_school:
+        return f"个案当前为“{case.get_status_display()}”，无需上报。"
+    return "" if case.next_stage else "个案已在最高层级（办事处）。"
+
+
+def _can_return_down(case):
+    if case.is_closed:
+        return "个案已结案。"
+    return "" if case.previous_stage else "个案已在最低层级（教师）。"
+
+
+def _can_start_retention(case):
+    return "" if case.status == Case.Status.RETURNED else "登记复学后才能安排保学跟踪。"
+
+
+def _can_request_close(case):
+    problems = services.closure_problems(case, timezone.localdate())
+    return ("不能申请销号：" + "；".join(problems)) if problems else ""
 
 
 def _colleagues(request, case):
     return school_colleagues(request.user, case.school or case.student.school)
+
+
+def _retention_form(request, case, data):
+    form = forms.RetentionForm(data, colleagues=_colleagues(request, case))
+    minimum = services.retention_minimum_end(case.return_date or timezone.localdate())
+    form.fields["until"].help_text = f"不少于一个学期：最早 {minimum:%Y-%m-%d}；留空即按此日期"
+    return form
 
 
 ACTIONS = {
@@ -153,7 +194,7 @@ ACTIONS = {
             "note": case.note}),
         lambda request, case, d: services.case_update(
             case=case, actor=request.user, reasons=d["reasons"], whereabouts=d["whereabouts"],
-            dropout_date=d["dropout_date"], note=d["note"]), submit="保存"),
+            dropout_date=d["dropout_date"], note=d["note"]), submit="保存", when=_not_closed),
     "status": Action(
         "变更状态", "case.view",
         lambda request, case, data: forms.TransitionForm(data, moves=_available_moves(request.user, case)),
@@ -161,41 +202,42 @@ ACTIONS = {
                                                           reason=d["reason"]),
         submit="确认变更", done="状态已变更。"),
     "escalate": Action(
-        "上报上一层级", "case.escalate",
+        lambda case: f"上报到{case.next_stage_label}", "case.escalate",
         lambda request, case, data: forms.EscalateForm(data, candidates=access.case_tier_candidates(
             case.next_stage, case.student) if case.next_stage else ()),
         lambda request, case, d: services.case_escalate(case=case, actor=request.user, reason=d["reason"],
                                                         to_user=d["to_user"]),
-        submit="上报", done="已上报，接收人已收到站内消息。",
+        submit="上报", done="已上报，接收人已收到站内消息。", when=_can_escalate,
         intro="上报后个案由上一层级负责，并开始计算该层级的办理期限。"),
     "return_down": Action(
-        "退回下一层级", "case.return_down",
+        lambda case: f"退回到{Case.Stage(case.previous_stage).label}" if case.previous_stage else "退回",
+        "case.return_down",
         lambda request, case, data: forms.ReturnDownForm(data),
         lambda request, case, d: services.case_return_down(case=case, actor=request.user,
                                                            instructions=d["instructions"]),
-        submit="退回", done="已退回，并通知下一层级负责人。"),
+        submit="退回", done="已退回，并通知下一层级负责人。", when=_can_return_down),
     "return": Action(
         "登记复学", "case.record_return",
         lambda request, case, data: forms.ReturnForm(data),
         lambda request, case, d: services.case_record_return(case=case, actor=request.user,
                                                              return_date=d["return_date"], placement=d["placement"],
                                                              note=d["note"]),
-        submit="登记复学", done="已登记复学。请安排结对帮扶和保学跟踪。",
+        submit="登记复学", done="已登记复学。请安排结对帮扶和保学跟踪。", when=_can_return,
         intro="学校应做到应收尽收，不得拒收任何愿意复学的适龄儿童少年，只需选择安置方式。"),
     "retention": Action(
         "保学安排（结对帮扶）", "case.retention",
-        lambda request, case, data: forms.RetentionForm(data, colleagues=_colleagues(request, case)),
+        lambda request, case, data: _retention_form(request, case, data),
         lambda request, case, d: services.case_start_retention(
             case=case, actor=request.user, mentor=d["mentor"], until=d["until"],
             visit_every_days=d["visit_every_days"], counselling_every_days=d["counselling_every_days"]),
-        submit="开始保学跟踪", done="已安排结对帮扶和跟踪计划。"),
+        submit="开始保学跟踪", done="已安排结对帮扶和跟踪计划。", when=_can_start_retention),
     "close": Action(
         "申请销号", "case.request_close",
         lambda request, case, data: forms.ClosureRequestForm(data, request.FILES or None),
         lambda request, case, d: services.case_closure_request(
             case=case, actor=request.user, attended_days=d["attended_days"], evidence_note=d["evidence_note"],
             evidence_file=d["evidence_file"]),
-        submit="提交教育办审核", done="销号申请已提交教育办审核。", files=True),
+        submit="提交教育办审核", done="销号申请已提交教育办审核。", files=True, when=_can_request_close),
     "note": Action(
         "添加记录", "case.act",
         lambda request, case, data: forms.NoteForm(data),
@@ -212,13 +254,18 @@ def case_action(request, pk, name):
     case = access.get_visible_or_404(Case.objects.alive().select_related("student__school", "school", "owner"),
                                      request.user, pk=pk)
     require(request.user, spec.action, case)
+    problem = spec.when(case) if spec.when else ""
+    if problem:
+        messages.info(request, problem)
+        return redirect("cases:detail", case.pk)
     form = spec.form(request, case, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if run(form, lambda **_: spec.call(request, case, form.cleaned_data)) is not FAILED:
             messages.success(request, spec.done)
             return redirect("cases:detail", case.pk)
+    title = spec.title(case) if callable(spec.title) else spec.title
     return render(request, "cases/form.html", {"form": form, "case": case, "student": case.student,
-                                               "title": spec.title, "submit": spec.submit, "intro": spec.intro,
+                                               "title": title, "submit": spec.submit, "intro": spec.intro,
                                                "files": spec.files})
 
 

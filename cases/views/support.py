@@ -68,6 +68,7 @@ def exemption_detail(request, pk):
                 return redirect("cases:exemption_detail", exemption.pk)
     return render(request, "cases/exemption_detail.html", {
         "exemption": exemption, "form": form, "flow": flow,
+        "case_visible": bool(exemption.case_id) and access.can(request.user, "case.view", exemption.case),
         "steps": exemption.steps.select_related("actor")})
 
 
