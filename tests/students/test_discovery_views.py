@@ -460,6 +460,7 @@ def test_workbench_panels_for_head_teacher_and_principal(client, world, term):
     body = response.content.decode()
     assert reverse("students:discovery_rollcall_class", args=[world.class_a31.pk]) in body
     assert reverse("students:discovery_rollcall") in body  # the 点名 navigation entry
+    assert reverse("students:discovery_arrival") in body  # 开学报到 from the panel
     client.force_login(world.principal_a)
     titles = [p["title"] for p in client.get(reverse("workbench")).context["panels"]]
     assert "未返校学生（2026-2027 第一学期）" in titles
