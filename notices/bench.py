@@ -73,3 +73,25 @@ def time_single(document, *, runs=15):
 def line(name, value, budget, baseline="", ratio="", ok=True):
     """`name | value | budget | baseline | ratio | PASS or FAIL` (the bench table format of tests/perf)."""
     return f"{name} | {value} | {budget} | {baseline} | {ratio} | {'PASS' if ok else 'FAIL'}"
+
+
+def sample_document(i=1, *, guardian="张德明", student="张小明", relation="父亲"):
+    """A realistic notice without the database (default wording of 劝返复学通知书)."""
+    from notices.models import NoticeKind
+    from notices.texts import DEFAULT_RECEIPT_NOTE, DEFAULTS, fill
+
+    default = DEFAULTS[NoticeKind.RETURN]
+    content = dict(guardian_name=guardian, guardian_relation=relation, student_name=student, child_word="儿子",
+                   class_name="三年级1班", school_name="上天梯管理区土城中心小学", area_name="上天梯管理区",
+                   address="上天梯管理区胡洼村23号", dropout_date_text="2026年9月1日",
+                   visit_dates_text="2026年9月5日、9月12日、9月20日", visit_count=3, deadline_days=7,
+                   contact_name="李文华", contact_phone="0376-6571001")
+    paragraphs = fill(default["body"], content)
+    salutation = f"{guardian}（学生{student}的{relation}）："
+    return rendering.DocumentData(
+        number=f"土城小〔2026〕第{i:03d}号", title=default["title"], school_name=content["school_name"],
+        guardian_name=guardian, guardian_relation=relation, guardian_title="监护人", student_name=student,
+        address=content["address"], issue_date_text="2026年11月30日", red_header=True, paragraphs=paragraphs,
+        receipt_note=DEFAULT_RECEIPT_NOTE,
+        density=rendering.density_for(paragraphs, salutation, title=default["title"],
+                                      school_name=content["school_name"]))

@@ -44,6 +44,20 @@ def merge(parts, *, title=""):
 W_TOKEN = re.compile(rb"\[|\]|-?\d+(?:\.\d+)?")
 
 
+def split(data, *, pages=2):
+    """One PDF → PDFs of `pages` pages each (a notice's page pair)."""
+    source = pikepdf.open(io.BytesIO(data))
+    parts = []
+    for start in range(0, len(source.pages), pages):
+        part = pikepdf.new()
+        part.pages.extend(source.pages[start:start + pages])
+        buffer = io.BytesIO()
+        part.save(buffer, compress_streams=True)
+        parts.append(buffer.getvalue())
+    source.close()
+    return parts
+
+
 def _widths(w_array):
     """PDF W array `[c [w1 w2 …] c2 [w …] …]` (and the `c_first c_last w` form) → {gid: width}.
     Parsed from its bytes: touching pikepdf objects one by one is ten times slower."""
@@ -128,9 +142,17 @@ def share_fonts(pdf):
             font = fonts[key]
             if not _shareable(font):
                 continue
-            group = groups.setdefault(str(font.BaseFont), {"widths": {}, "unicode": {}, "uses": [], "model": font})
-            group["widths"].update(_widths(font.DescendantFonts[0].W))
-            group["unicode"].update(_to_unicode(font.ToUnicode))
+            group = groups.setdefault(str(font.BaseFont), {"widths": {}, "unicode": {}, "uses": [], "model": font,
+                                                            "seen": set()})
+            # Notices rendered in one chunk carry identical W arrays and maps: parse each distinct one once.
+            w_raw = font.DescendantFonts[0].W.unparse()
+            if w_raw not in group["seen"]:
+                group["seen"].add(w_raw)
+                group["widths"].update(_widths(font.DescendantFonts[0].W))
+            map_raw = font.ToUnicode.read_raw_bytes()
+            if map_raw not in group["seen"]:
+                group["seen"].add(map_raw)
+                group["unicode"].update(_to_unicode(font.ToUnicode))
             group["uses"].append((fonts, key))
     originals = _original_fonts({name for name in groups})
     for name, group in groups.items():

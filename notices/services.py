@@ -194,7 +194,18 @@ def notice_issue(*, case, actor, kind, guardian, dropout_date=None, red_header=T
         raise NoticeError(ERR_CONCURRENT)
     _cases().case_add_note(case=case, actor=actor, now=now,
                            text=f"下达《{template.title}》{notice.number}，受送达人：{guardian.name}（{guardian.relation}）")
+    transaction.on_commit(lambda: prerender(notice.pk))
     return notice
+
+
+def prerender(pk):
+    """Render and store the PDF right after issuing, so printing (and batch printing) only joins stored files."""
+    from notices.rendering import cached_pdf
+
+    try:
+        cached_pdf(Notice.objects.select_related("template").get(pk=pk))
+    except Exception:  # noqa: BLE001 - the notice is issued; its PDF is rendered on first print instead
+        log.exception("could not pre-render notice %s", pk)
 
 
 # ------------------------------------------------------------------------------------------ service (送达)

@@ -66,7 +66,7 @@ def test_missing_glyph_is_detected_by_the_tofu_check(world, make_case, guardian_
 
 def test_every_font_stack_names_the_configured_family(settings):
     settings.KONGCHUO = {**settings.KONGCHUO, "NOTICE_FONT_FAMILY": "FangSong GB2312"}
-    css = render_to_string("notices/notice.css", {"font": "FangSong GB2312", "stack": rendering.font_stack()})
+    css = str(rendering.css())
     stacks = re.findall(r"font-family:\s*([^;}]+)", css)
     assert len(stacks) >= 2 and all('"FangSong GB2312"' in s for s in stacks)
     assert "@bottom-right" in css  # the margin box has its own stack
@@ -133,9 +133,9 @@ def test_batch_is_one_page_pair_per_notice_with_one_shared_font(world, make_case
     data = rendering.batch_pdf(notices)
     pdf = pikepdf.open(io.BytesIO(data))
     assert len(pdf.pages) == 6
-    font_files = {font.DescendantFonts[0].FontDescriptor.FontFile3.objgen
-                  for page in pdf.pages for font in page.Resources.Font.values()}
-    assert len(font_files) == 2  # regular + bold, shared by all pages
+    fonts = [font for page in pdf.pages for font in page.Resources.Font.values()]
+    font_files = {font.DescendantFonts[0].FontDescriptor.FontFile3.objgen for font in fonts}
+    assert len(font_files) == len({str(font.BaseFont) for font in fonts}) == 1  # one subset shared by all pages
     text = pdf_text(data)
     positions = [text.find(n.number) for n in notices]
     assert -1 not in positions and positions == sorted(positions)
@@ -179,3 +179,24 @@ def test_latin_baseline_has_same_structure_without_cjk(notice):
     assert len(pikepdf.open(io.BytesIO(data)).pages) == 2
     _, fonts = fonts_of(data)
     assert all("Liberation" in name for name in fonts)
+
+
+def test_render_many_splits_chunks_into_page_pairs_that_print_like_single_renders(world, make_case, guardian_of,
+                                                                                  tmp_path):
+    notices = []
+    for student in (world.a1, world.a2, world.a3):
+        case = make_case(student)
+        notices.append(notice_issue(case=case, actor=world.principal_a, guardian=guardian_of(case),
+                                    kind=NoticeKind.RETURN, now=FIXED_NOW))
+    parts = rendering.render_many(notices)
+    assert [len(pikepdf.open(io.BytesIO(p)).pages) for p in parts] == [2, 2, 2]
+    assert notices[1].number in pdf_text(parts[1]) and notices[0].number not in pdf_text(parts[1])
+
+    def raster(data, name):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(data)
+        subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile", str(path),
+                        str(tmp_path / name)], check=True)
+        return (tmp_path / f"{name}.png").read_bytes()
+
+    assert raster(parts[1], "split") == raster(rendering.render_pdf([notices[1]]), "alone")
