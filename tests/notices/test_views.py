@@ -283,3 +283,20 @@ def test_workbench_panel_counts_notices(client, world, notices):
     response = client.get(reverse("workbench"))
     panel = next(p for p in response.context["panels"] if p["title"] == "劝返通知书")
     assert dict(panel["rows"])["待送达"] == 2
+
+
+def test_case_detail_shows_notices_section_with_issue_button(client, world, make_case, notices):
+    fresh = make_case(world.a2)
+    client.force_login(world.principal_a)
+    body = client.get(reverse("cases:detail", args=[fresh.pk])).content.decode()
+    assert reverse("notices:issue", args=[fresh.pk]) in body and "劝返通知书" in body
+    body = client.get(reverse("cases:detail", args=[notices["a1"].case_id])).content.decode()
+    assert notices["a1"].number in body and reverse("notices:issue", args=[notices["a1"].case_id]) not in body
+
+
+def test_case_detail_notices_section_hidden_for_teacher(client, world, notices):
+    client.force_login(world.teacher_a)
+    response = client.get(reverse("cases:detail", args=[notices["a1"].case_id]))
+    body = response.content.decode()
+    assert response.status_code == 200 and 'id="notices"' not in body  # the timeline still names the notice
+    assert reverse("notices:detail", args=[notices["a1"].pk]) not in body
