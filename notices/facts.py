@@ -56,6 +56,6 @@ def build_content(*, case, guardian, dropout_date, actor, visits):
         "visit_count": len(visits),
         "deadline_days": settings.KONGCHUO["NOTICE_DEADLINE_DAYS"],
         "contact_name": actor.display_name,
-        "contact_phone": school.phone,
+        "contact_phone": school.phone or "＿＿＿＿＿＿＿＿",  # a blank to write in
         "legal_basis": LEGAL_BASIS,
     }

@@ -9,6 +9,9 @@ from notices.texts import placeholder_help
 class DateInput(forms.DateInput):
     input_type = "date"
 
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002 - Django's argument name
+        super().__init__(attrs=attrs, format=format)
+
 
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
