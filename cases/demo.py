@@ -88,6 +88,10 @@ class Demo:
                 return user
         return self.u["demo_principal"]
 
+    def school(self, action, case):
+        """The head teacher, else the principal: who acts for the school."""
+        return self.who(action, case, "demo_headteacher", "demo_principal")
+
     def day(self, n):
         return self.today - datetime.timedelta(days=n)
 
@@ -195,7 +199,8 @@ def build(*, org, users, options, stdout):
     if student := scenario("returned"):
         case = d.open(student, days_ago=20, scenario="returned", reasons=[Case.Reason.ILLNESS], actor=teacher)
         d.visit(case, days_ago=18, findings="学生肺炎住院后在家休养，已基本康复。", attitude=V.Attitude.SUPPORTIVE)
-        services.case_record_return(case=case, actor=d.who("case.record_return", case, "demo_headteacher", "demo_principal"), return_date=d.day(2), placement=Case.Placement.ORIGINAL,
+        services.case_record_return(case=case, actor=d.school("case.record_return", case), return_date=d.day(2),
+                                    placement=Case.Placement.ORIGINAL,
                                     now=_at(d.day(2)))
         d.done("已复学", case)
 
@@ -204,9 +209,11 @@ def build(*, org, users, options, stdout):
         case = d.open(student, days_ago=75, scenario="retention", reasons=[Case.Reason.STUDY, Case.Reason.POVERTY],
                       actor=head)
         d.visit(case, days_ago=72, findings="家庭困难，学生自卑厌学。", attitude=V.Attitude.HESITANT, risk=V.Risk.MEDIUM)
-        services.case_record_return(case=case, actor=d.who("case.record_return", case, "demo_headteacher", "demo_principal"), return_date=d.day(60), placement=Case.Placement.ORIGINAL,
+        services.case_record_return(case=case, actor=d.school("case.record_return", case), return_date=d.day(60),
+                                    placement=Case.Placement.ORIGINAL,
                                     now=_at(d.day(60)))
-        services.case_start_retention(case=case, actor=d.who("case.retention", case, "demo_headteacher", "demo_principal"), mentor=teacher, now=_at(d.day(59)))
+        services.case_start_retention(case=case, actor=d.school("case.retention", case), mentor=teacher,
+                                      now=_at(d.day(59)))
         services.assistance_record(student=case.student, actor=principal, kind="fee_waiver", date=d.day(58),
                                    amount=300, source="学校减免", note="减免课后服务费", now=_at(d.day(58)))
         for followup in FollowUp.objects.filter(case=case, due_date__lte=d.day(5)).order_by("due_date")[1:]:
@@ -224,15 +231,17 @@ def build(*, org, users, options, stdout):
         services.assistance_record(student=case.student, actor=principal, kind="two_free_one",
                                    date=return_date, amount=625, source="义务教育家庭经济困难学生生活补助",
                                    now=_at(return_date))
-        services.case_record_return(case=case, actor=d.who("case.record_return", case, "demo_headteacher", "demo_principal"), return_date=return_date,
+        services.case_record_return(case=case, actor=d.school("case.record_return", case), return_date=return_date,
                                     placement=Case.Placement.INSERTED, now=_at(return_date))
-        services.case_start_retention(case=case, actor=d.who("case.retention", case, "demo_headteacher", "demo_principal"), mentor=teacher, now=_at(return_date, 11))
+        services.case_start_retention(case=case, actor=d.school("case.retention", case), mentor=teacher,
+                                      now=_at(return_date, 11))
         for followup in FollowUp.objects.filter(case=case).order_by("due_date"):
             services.followup_complete(followup=followup, actor=d.who("case.followup", case), done_on=followup.due_date,
                                        note="跟踪正常。", now=_at(followup.due_date, 17))
         school_days = WorkCalendar.load().school_days_between(return_date - datetime.timedelta(days=1), d.day(1))
         closure = services.case_closure_request(
-            case=case, actor=d.who("case.request_close", case, "demo_headteacher", "demo_principal"), attended_days=max(school_days - 2, 0), now=_at(d.day(1), 9),
+            case=case, actor=d.school("case.request_close", case), attended_days=max(school_days - 2, 0),
+            now=_at(d.day(1), 9),
             evidence_note="复学后一学期以上在校，出勤正常（请假 2 天），已享受两免一补。")
         services.case_closure_review(closure=closure, actor=office, approve=True, comment="证据齐全，同意销号",
                                      now=_at(d.day(1), 15))
@@ -268,9 +277,9 @@ def build(*, org, users, options, stdout):
     if student := scenario("office", "a5"):
         case = d.open(student, days_ago=16, scenario="office", reasons=[Case.Reason.EARLY_MARRIAGE, Case.Reason.OTHER],
                       actor=principal, note="疑似早婚苗头，需要多部门协作。")
-        services.case_escalate(case=case, actor=principal, reason="学生长期在外，疑似早婚，需要教育办协调",
-                               now=_at(d.day(10)))
-        services.case_escalate(case=case, actor=principal, reason="涉及早婚早育，需要教育办协调", now=_at(d.day(3)))
+        while case.stage != Case.Stage.OFFICE:
+            services.case_escalate(case=case, actor=principal, reason="涉及早婚早育，需要教育办协调",
+                                   now=_at(d.day(3)))
         d.done("上报教育办", case)
 
     # 13. School B: a case of the neighbour school (scope demo).

@@ -84,8 +84,7 @@ def exemption_file(request, pk, which):
 def plan_list(request):
     """Roster of 送教上门 children per school."""
     require(request.user, "homeschool.view")
-    schools = School.objects.filter(access.scope_q(School, request.user)) if access.get_scope(request.user).assignments \
-        else School.objects.none()
+    schools = access.visible(School, request.user)
     school_id = request.GET.get("school", "")
     school_id = int(school_id) if school_id.isdigit() else None
     plans = selectors.plans_for(request.user, school_id)
