@@ -171,10 +171,18 @@ def _student_q_for(a, user, p=""):
         return Q(**{f"{p}grade_id": a.grade_id})
     if a.role == Role.SCHOOL_ADMIN:
         return Q(**{f"{p}school_id": a.school_id})
+    # Area and 办事处 scopes as id subqueries, not joins: the planner then keeps using the search indexes at 1M
+    # students (registry bench: 曾 134 → 45 ms, zxy 79 → 26 ms for an area-wide user). Same rows either way.
     if a.role in AREA_ROLES:
-        return Q(**{f"{p}school__area_id": a.area_id}) | Q(**{f"{p}village__subdistrict__area_id": a.area_id})
+        from kongchuo.models import School, Village
+
+        return (Q(**{f"{p}school_id__in": School.objects.filter(area_id=a.area_id).values("pk")})
+                | Q(**{f"{p}village_id__in": Village.objects.filter(subdistrict__area_id=a.area_id).values("pk")}))
     if a.role == Role.SUBDISTRICT_STAFF:
-        return Q(**{f"{p}village__subdistrict_id": a.subdistrict_id}) | Q(**{f"{p}school__subdistrict_id": a.subdistrict_id})
+        from kongchuo.models import School, Village
+
+        return (Q(**{f"{p}village_id__in": Village.objects.filter(subdistrict_id=a.subdistrict_id).values("pk")})
+                | Q(**{f"{p}school_id__in": School.objects.filter(subdistrict_id=a.subdistrict_id).values("pk")}))
     if a.role == Role.VILLAGE_CADRE:
         return Q(**{f"{p}village_id": a.village_id})
     return NOTHING

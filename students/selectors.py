@@ -143,7 +143,10 @@ def capped_page(qs, page, *, per_page=25, cap=1000):
         number = 1
     start = (number - 1) * per_page
     rows = list(qs[start:start + per_page + 1])
-    count = qs.order_by()[:cap + 1].count() if (rows or number > 1) else 0
+    if number == 1 and len(rows) <= per_page:
+        count = len(rows)  # the whole result is on this page: no count query
+    else:
+        count = qs.order_by()[:cap + 1].count() if (rows or number > 1) else 0
     return CappedPage(object_list=rows[:per_page], number=number, has_next=len(rows) > per_page,
                       count=min(count, cap), capped=count > cap, per_page=per_page)
 

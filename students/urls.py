@@ -1,5 +1,6 @@
 from django.urls import path
 
+from students import panels  # noqa: F401 - registers the 我的工作台 panel
 from students.views import care, family, flags, status, students
 
 app_name = "students"

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kongchuo import access
@@ -212,7 +213,7 @@ def transfer_in(request):
         grade__school__in=[s for s in selectors.filter_choices(request.user)[0]
                            if access.can(request.user, "student.status_change", s)])
     form = TransferInForm(request.POST or None, request.FILES or None, classes=classes,
-                          villages=_villages_for(request.user))
+                          villages=_villages_for(request.user), initial={"date": timezone.localdate()})
     context = {"title": "办理转入", "cancel_url": reverse("students:list"), "transfer": True}
     if request.method == "POST" and form.is_valid():
         extra, data = form.transfer_kwargs()

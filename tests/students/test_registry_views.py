@@ -291,3 +291,16 @@ def test_school_chain_page_lets_office_name_liaison(client, world):
     client.force_login(world.office)
     assert client.post(url, {"leader": world.office.pk}).status_code == 302
     assert world.office.display_name in client.get(url).content.decode()
+
+
+def test_workbench_panel_counts_per_school(client, world):
+    services.flag_set(actor=world.principal_a, student=world.a4, kind="orphan", start_date=date(2026, 9, 1),
+                      source="civil_affairs")
+    client.force_login(world.principal_a)
+    response = client.get(reverse("workbench"))
+    panel = next(p for p in response.context["panels"] if p["title"] == "学籍与包保")
+    (school, counts), = panel["rows"]
+    assert school == world.school_a and (counts["flagged"], counts["no_carer"]) == (1, 3)
+    assert "重点关注 1" in response.content.decode()
+    client.force_login(world.sysadmin)
+    assert not any(p["title"] == "学籍与包保" for p in client.get(reverse("workbench")).context["panels"])
