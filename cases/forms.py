@@ -120,6 +120,11 @@ class ClosureReviewForm(forms.Form):
     comment = forms.CharField(label="意见说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class DeleteForm(forms.Form):
+    reason = forms.CharField(label="删除原因", widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="仅用于误建、重复立案；删除后个案不再显示，数据保留备查")
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(label="记录", widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -45,7 +45,7 @@ def case_detail(request, pk):
         ("return_down", "case.return_down"), ("record_return", "case.record_return"),
         ("retention", "case.retention"), ("followup", "case.followup"), ("request_close", "case.request_close"),
         ("review_close", "case.review_close"), ("exemption", "exemption.apply"), ("assistance", "assistance.record"),
-        ("plan", "homeschool.plan"))}
+        ("plan", "homeschool.plan"), ("delete", "case.close_special"))}
     at_stage = case.owner_id == user.pk or access.acts_at_case_stage(user, case.stage)
     followups = list(case.followups.all())
     pending_closure = next((c for c in case.closures.all() if c.status == CaseClosure.Status.PENDING), None)
@@ -143,6 +143,7 @@ class Action:
     intro: str = ""
     files: bool = False
     when: Callable = None  # (case) -> message why the action does not apply now, or "" when it does
+    then: str = "cases:detail"  # where to go after success (with the case pk unless it is the list)
 
 
 def _not_closed(case):
@@ -238,6 +239,11 @@ ACTIONS = {
             case=case, actor=request.user, attended_days=d["attended_days"], evidence_note=d["evidence_note"],
             evidence_file=d["evidence_file"]),
         submit="提交教育办审核", done="销号申请已提交教育办审核。", files=True, when=_can_request_close),
+    "delete": Action(
+        "删除个案（误建、重复）", "case.close_special",
+        lambda request, case, data: forms.DeleteForm(data),
+        lambda request, case, d: services.case_soft_delete(case=case, actor=request.user, reason=d["reason"]),
+        submit="删除", done="个案已删除（数据保留备查）。", then="cases:list"),
     "note": Action(
         "添加记录", "case.act",
         lambda request, case, data: forms.NoteForm(data),
@@ -262,7 +268,7 @@ def case_action(request, pk, name):
     if request.method == "POST" and form.is_valid():
         if run(form, lambda **_: spec.call(request, case, form.cleaned_data)) is not FAILED:
             messages.success(request, spec.done)
-            return redirect("cases:detail", case.pk)
+            return redirect(spec.then) if spec.then == "cases:list" else redirect(spec.then, case.pk)
     title = spec.title(case) if callable(spec.title) else spec.title
     return render(request, "cases/form.html", {"form": form, "case": case, "student": case.student,
                                                "title": title, "submit": spec.submit, "intro": spec.intro,

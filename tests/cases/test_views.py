@@ -106,6 +106,8 @@ ACTION_URLS = {
     "retention": ("cases", lambda o: reverse("cases:action", args=[o.pk, "retention"]), SCHOOL_ACTORS, 302),
     "close": ("cases", lambda o: reverse("cases:action", args=[o.pk, "close"]), SCHOOL_ACTORS),
     "note": ("cases", lambda o: reverse("cases:action", args=[o.pk, "note"]), SCHOOL_ACTORS),
+    "delete": ("cases", lambda o: reverse("cases:action", args=[o.pk, "delete"]), {**SCHOOL_ACTORS,
+                                                                                   "office": CASE_SCOPE["office"]}),
     "followup_done": ("followups", lambda o: reverse("cases:followup_done", args=[o.pk]),
                       {**SCHOOL_ACTORS, "teacher_a": {"a1"}}),
     "closure_review": ("closures", lambda o: reverse("cases:closure_review", args=[o.pk]),
@@ -134,7 +136,7 @@ def test_action_url_own_visible_neighbour_404(world, scoped, scope_matrix, name)
 @pytest.mark.parametrize("name,username", [
     ("edit", "leader"), ("escalate", "leader"), ("return", "village"), ("retention", "office"),
     ("close", "subdistrict"), ("closure_review", "principal_a"), ("visit_new", "leader"),
-    ("session_new", "office"), ("followup_done", "village"),
+    ("session_new", "office"), ("followup_done", "village"), ("delete", "head_a"),
 ])
 def test_action_url_visible_but_not_allowed_is_403(client, world, scoped, name, username):
     attr, url_for, *_ = ACTION_URLS[name]
@@ -295,3 +297,24 @@ def test_workbench_shows_case_panels(client, world):
     assert panels["我负责的个案"]["total"] == 1
     assert panels["站内消息"]["unread"] == 1
     assert panels["超期个案"]["total"] == 0
+
+
+def test_action_that_does_not_apply_redirects_with_message(client, world):
+    case = case_open(student=world.a1, trigger="absence", actor=world.head_a)
+    client.force_login(world.head_a)
+    response = client.get(reverse("cases:action", args=[case.pk, "retention"]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("cases:detail", args=[case.pk])
+    assert "登记复学后才能安排保学跟踪" in response.content.decode()
+
+
+def test_delete_hides_case_but_keeps_it(client, world):
+    case = case_open(student=world.a1, trigger="absence", actor=world.head_a)
+    client.force_login(world.principal_a)
+    assert client.post(reverse("cases:action", args=[case.pk, "delete"]), {"reason": ""}).status_code == 200
+    response = client.post(reverse("cases:action", args=[case.pk, "delete"]), {"reason": "重复立案"})
+    assert response.status_code == 302 and response.url == reverse("cases:list")
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404
+    case.refresh_from_db()
+    assert case.is_deleted and case.events.filter(reason__contains="重复立案").exists()
+    # a new case can be opened for the student afterwards
+    assert case_open(student=world.a1, trigger="absence", actor=world.head_a).pk != case.pk
