@@ -17,3 +17,8 @@ non_return_recorded = Signal()
 # A 学籍比对 candidate (school-age child not enrolled anywhere) was confirmed as out of school.
 # kwargs: student (a Student row with status not_enrolled / dropped_out), candidate, actor
 population_candidate_confirmed = Signal()
+
+# A 学籍异动 was recorded (students.services: status_change_record, transfer_confirm, transfer_in).
+# kwargs: student, change (the StatusChange; for a confirmed 转出 the original 转出 row), kind (StatusChange.Kind
+#         value, or "transfer_confirmed"), status_before, status_after, actor (user or None)
+student_status_changed = Signal()

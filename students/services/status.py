@@ -15,6 +15,8 @@ from kongchuo.models.org import GRADE_NAMES
 from students.models import Student, StatusChange, StatusChangeDocument, TransferConfirmation
 from students.uploads import check_proof_files
 
+from students.signals import student_status_changed
+
 from .base import NeedsConfirmation, require, stamp
 from .enrolment import enrolment_sync
 from .identity import check_student_identity
@@ -135,7 +137,13 @@ def status_change_record(*, actor, student, kind, date, reason, documents=(), to
         student.school_class, student.grade = to_class, to_class.grade
     stamp(student, actor).save()
     enrolment_sync(student=student, on=date, change=change, actor=actor)
+    _announce(student, change, kind, change.status_before, change.status_after, actor)
     return change
+
+
+def _announce(student, change, kind, before, after, actor):
+    student_status_changed.send(sender=StatusChange, student=student, change=change, kind=kind,
+                                status_before=before, status_after=after, actor=actor)
 
 
 def pending_transfer(student):
@@ -183,6 +191,7 @@ def transfer_confirm(*, actor, change, received_date, receiving_school=None, rec
     student.status = S.TRANSFERRED
     stamp(student, actor).save()
     enrolment_sync(student=student, on=received_date, change=change, actor=actor)
+    _announce(student, change, "transfer_confirmed", S.TRANSFER_PENDING, S.TRANSFERRED, actor)
     return confirmation
 
 
@@ -239,6 +248,7 @@ def transfer_in(*, actor, school_class, date, reason, from_school_name="", docum
                                                 receiving_school_name=school.name, received_date=max(date, pending.date),
                                                 note="接收学校办理转入时自动确认", confirmed_by=actor)
             stamp(confirmation, actor).save()
+            _announce(student, pending, "transfer_confirmed", S.TRANSFER_PENDING, S.TRANSFERRED, actor)
     change = StatusChange(student=student, kind=K.TRANSFER_IN, date=date, reason=reason.strip(),
                           status_before=student.status, status_after=S.ENROLLED, from_school=from_school,
                           from_class_id=student.school_class_id if from_school else None,
@@ -250,5 +260,6 @@ def transfer_in(*, actor, school_class, date, reason, from_school_name="", docum
     student.school, student.grade, student.school_class = school, school_class.grade, school_class
     stamp(student, actor).save()
     enrolment_sync(student=student, on=date, change=change, actor=actor)
+    _announce(student, change, K.TRANSFER_IN, change.status_before, S.ENROLLED, actor)
     student.identity_notes = identity.notes
     return change

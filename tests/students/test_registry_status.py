@@ -192,3 +192,22 @@ def test_system_actor_records_change_for_other_apps(world):
     change = services.status_change_record(actor=None, student=world.a1, kind=K.DROP_OUT, date=day(1),
                                            reason="连续缺课超过一个月")
     assert change.recorded_by is None and Student.objects.get(pk=world.a1.pk).status == S.DROPPED_OUT
+
+
+def test_every_change_is_announced_to_other_apps(world):
+    from students.signals import student_status_changed
+
+    seen = []
+
+    def receiver(sender, **kw):
+        seen.append((kw["kind"], kw["status_before"], kw["status_after"], kw["actor"]))
+
+    student_status_changed.connect(receiver)
+    try:
+        change = record(world, world.a1, K.TRANSFER_OUT)
+        services.transfer_confirm(actor=world.principal_a, change=change, received_date=day(1),
+                                  receiving_school_name="某校")
+    finally:
+        student_status_changed.disconnect(receiver)
+    assert seen == [(K.TRANSFER_OUT, S.ENROLLED, S.TRANSFER_PENDING, world.principal_a),
+                    ("transfer_confirmed", S.TRANSFER_PENDING, S.TRANSFERRED, world.principal_a)]
