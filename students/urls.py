@@ -34,3 +34,8 @@ urlpatterns = [
 from students.discovery.urls import urlpatterns as discovery_urlpatterns  # noqa: E402
 
 urlpatterns += discovery_urlpatterns
+
+# importer (学籍导入, 学籍比对): students:import*, students:population* (students/importing/urls.py)
+from students.importing.urls import urlpatterns as importing_urlpatterns  # noqa: E402
+
+urlpatterns += importing_urlpatterns

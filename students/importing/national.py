@@ -15,7 +15,9 @@ Rules worth knowing (README "学籍导入"):
 - 留守/孤儿/残疾/随迁 columns add vulnerability flags (source 学籍系统导入); an import never ends a flag.
 - Classes the school lacks in the current school year are created on commit (listed in the preview).
 """
+import datetime
 from collections import defaultdict
+from operator import mul
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
@@ -23,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kongchuo.models import School, SchoolYear, Village
-from students import pinyin
+from students import idnumbers, pinyin
 from students.models import Enrolment, FamilyMember, Student, VulnerabilityFlag
 
 from . import bulk
@@ -40,6 +42,23 @@ STUDENT_COLUMN = {"name": "姓名", "former_name": "曾用名", "gender": "性�
                   "student_number": "学籍号", "phone": "联系电话", "hukou_address": "户口所在地", "address": "现住址"}
 MEMBER_COMPARE = ("name", "relation", "phone", "id_type", "id_number", "is_guardian", "address", "employer")
 FLAG_KINDS = VulnerabilityFlag.Kind
+
+
+def quick_id(number, today):
+    """IdInfo for a well-formed, valid 18-digit resident ID number, else None — then the caller asks
+    students.idnumbers / the registry's identity checks, which explain what is wrong. Same rule (GB 11643), fast."""
+    if not number or len(number) != 18 or not number[:17].isdigit() or not number.isascii():
+        return None
+    # digits as bytes: each is its code point minus 48, and the weights sum to 100 → subtract 4800 once
+    if idnumbers.CHECK_CHARS[(sum(map(mul, number[:17].encode(), idnumbers.WEIGHTS)) - 4800) % 11] != number[17]:
+        return None
+    try:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+    if birth > today or birth.year < 1800:
+        return None
+    return idnumbers.IdInfo(number=number, birth_date=birth, gender="M" if int(number[16]) % 2 else "F")
 
 
 class _Row:
@@ -63,7 +82,9 @@ class NationalImport:
         self.engine = engine
         self.today = today or timezone.localdate()
         self.report = Report()
-        self._pinyin = {}
+        self._pinyin, self._syllable_cache = {}, {}
+        self._extra_search_fields = [f for f in pinyin.SEARCH_FIELDS
+                                     if f not in ("name_pinyin", "name_initials", "id_last4")]
 
     # ------------------------------------------------------------------ entry point
     def run(self, *, commit=False, valid_only=False):
@@ -73,7 +94,10 @@ class NationalImport:
             if commit:
                 with transaction.atomic():
                     School.objects.select_for_update().filter(pk=self.school.pk).first()
-                    self._process(commit=True, valid_only=valid_only)
+                    with bulk.background_copy() as worker:
+                        self._process(commit=True, valid_only=valid_only)
+                    if worker is not None:
+                        report.details["copy_seconds"] = round(worker.busy_seconds, 3)
                     if report.invalid and not valid_only:
                         transaction.set_rollback(True)
                         report.details["rolled_back"] = True
@@ -100,11 +124,13 @@ class NationalImport:
         self.report.unknown_columns = self.reader.unknown_columns
         self.report.engine = self.reader.engine
         present = set(columns)
-        self.index = list(columns.items())
-        self.student_plan = cleaning_plan(StudentResource(), present)
-        self.member_plans = [(prefix, cleaning_plan(FamilyMemberResource(prefix=prefix), present))
+        self.student_plan = [(attr, column, columns[column], widget.clean)
+                             for attr, column, widget in cleaning_plan(StudentResource(), present)]
+        self.member_plans = [(prefix, [(attr, column, columns[column], widget.clean) for attr, column, widget
+                                       in cleaning_plan(FamilyMemberResource(prefix=prefix), present)])
                              for prefix in MEMBER_PREFIXES if prefix + "姓名" in present]
-        self.flag_plan = [(col, widget) for col, widget in FLAG_WIDGETS.items() if col in present]
+        self.flag_plan = [(col, columns[col], widget.clean) for col, widget in FLAG_WIDGETS.items() if col in present]
+        self.col = {name: columns.get(name) for name in ("学校标识码", "班级", "家庭地址", "出生日期")}
         self.resolver = ClassResolver(self.school, self.year)
         villages = Village.objects.filter(subdistrict__area_id=self.school.area_id).values_list("name", "pk")
         self.villages = sorted(villages, key=lambda v: -len(v[0]))
@@ -144,23 +170,25 @@ class NationalImport:
     # ------------------------------------------------------------------ cleaning one row
     def _parse(self, number, cells):
         row = _Row(number, cells)
-        data = {name: cells[i] for name, i in self.index}
         errors = row.errors
         student = row.student
-        for attr, column, widget in self.student_plan:
+        for attr, column, index, clean in self.student_plan:
             try:
-                student[attr] = widget.clean(data[column])
+                student[attr] = clean(cells[index])
             except ValueError as exc:
-                errors.append((column, data[column], str(exc)))
-        self._identity(row, data)
-        code = cell_text(data.get("学校标识码"))
-        if code and code != self.school.code:
-            errors.append(("学校标识码", code, f"与所选学校（{self.school.name}，标识码 {self.school.code}）不一致"))
+                errors.append((column, cells[index], str(exc)))
+        self._identity(row)
+        col = self.col
+        if col["学校标识码"] is not None:
+            code = cell_text(cells[col["学校标识码"]])
+            if code and code != self.school.code:
+                errors.append(("学校标识码", code, f"与所选学校（{self.school.name}，标识码 {self.school.code}）不一致"))
+        class_text = cell_text(cells[col["班级"]])
         try:
-            row.class_key = self.resolver.resolve(cell_text(data["班级"]))
+            row.class_key = self.resolver.resolve(class_text)
         except ClassError as exc:
-            errors.append(("班级", data["班级"], str(exc)))
-        address = student.get("address") or cell_text(data.get("家庭地址"))
+            errors.append(("班级", class_text, str(exc)))
+        address = student.get("address") or (cell_text(cells[col["家庭地址"]]) if col["家庭地址"] is not None else "")
         if address:
             for village_name, village_id in self.villages:
                 if village_name in address:
@@ -168,65 +196,79 @@ class NationalImport:
                     break
         for prefix, plan in self.member_plans:
             member = {}
-            for attr, column, widget in plan:
+            for attr, column, index, clean in plan:
                 try:
-                    member[attr] = widget.clean(data[column])
+                    value = clean(cells[index])
                 except ValueError as exc:
-                    errors.append((column, data[column], str(exc)))
+                    errors.append((column, cells[index], str(exc)))
+                    continue
+                if value is not None:
+                    member[attr] = value
             if not member.get("name"):
-                if any(member.get(k) for k in ("relation", "phone", "id_number")):
+                if member.get("relation") or member.get("phone") or member.get("id_number"):
                     errors.append((prefix + "姓名", "", "为空，但填写了该成员的其他信息"))
                 continue
             if not member.get("relation"):
                 errors.append((prefix + "关系", "", "不能为空（父亲、母亲、祖父、祖母…）"))
             if member.get("id_number"):
                 self._member_id(row, prefix, member)
-            row.members.append({k: v for k, v in member.items() if v is not None})
-        for column, widget in self.flag_plan:
+            row.members.append(member)
+        for column, index, clean in self.flag_plan:
             try:
-                value = widget.clean(data[column])
+                value = clean(cells[index])
             except ValueError as exc:
-                errors.append((column, data[column], str(exc)))
+                errors.append((column, cells[index], str(exc)))
                 continue
             if not value:
                 continue
             if column == "是否留守儿童":
                 row.flags.append((value, ""))
+                if cell_text(cells[index]) == "是":
+                    self.report.warning(number, column, "未注明单亲或双亲留守，按单亲留守标记")
             elif column == "是否孤儿":
                 row.flags.append((FLAG_KINDS.ORPHAN, ""))
             elif column == "残疾类型":
                 row.flags.append((FLAG_KINDS.DISABLED, value))
             else:
                 row.flags.append((FLAG_KINDS.MIGRANT, ""))
-            if column == "是否留守儿童" and cell_text(data[column]) == "是":
-                self.report.warning(number, column, "未注明单亲或双亲留守，按单亲留守标记")
         return row
 
-    def _identity(self, row, data):
-        from students.services.identity import check_student_identity
-
+    def _identity(self, row):
         student = row.student
-        for attr in ("gender", "birth_date", "id_number", "student_number"):
-            if any(column == STUDENT_COLUMN[attr] for column, _, _ in row.errors):
+        for column, _, _ in row.errors:
+            if column in ("性别", "出生日期", "身份证件号", "学籍号"):
                 return  # the cell itself is wrong; its message says why
-        try:
-            identity = check_student_identity(
-                id_type=student.get("id_type") or Student.IdType.RESIDENT, id_number=student.get("id_number"),
-                student_number=student.get("student_number"), gender=student.get("gender"),
-                birth_date=student.get("birth_date"))
-        except ValidationError as exc:
-            for attr, messages in exc.message_dict.items():
-                column = STUDENT_COLUMN.get(attr, attr)
-                row.errors.append((column, data.get(column), messages[0]))
-            return
-        student["id_number"], student["student_number"] = identity.id_number, identity.student_number
-        if not student["student_number"] and identity.id_number and student.get("id_type", "1") == "1":
-            student["student_number"] = "G" + identity.id_number
-        for message in identity.warnings:
+        id_type = student.get("id_type") or Student.IdType.RESIDENT
+        number, sn = student.get("id_number"), student.get("student_number")
+        info = quick_id(number, self.today) if id_type == Student.IdType.RESIDENT else None
+        if info is not None and (not sn or sn == "G" + number):
+            gender, birth = student.get("gender"), student.get("birth_date")
+            warnings = idnumbers.mismatches(info, gender, birth)
+            student["gender"], student["birth_date"] = gender or info.gender, birth or info.birth_date
+            student["student_number"] = sn or "G" + number
+        else:
+            from students.services.identity import check_student_identity
+
+            try:
+                identity = check_student_identity(id_type=id_type, id_number=number, student_number=sn,
+                                                  gender=student.get("gender"), birth_date=student.get("birth_date"))
+            except ValidationError as exc:
+                for attr, messages in exc.message_dict.items():
+                    column = STUDENT_COLUMN.get(attr, attr)
+                    index = self.reader.columns.get(column)
+                    row.errors.append((column, row.cells[index] if index is not None else "", messages[0]))
+                return
+            student["id_number"], student["student_number"] = identity.id_number, identity.student_number
+            student["gender"], student["birth_date"] = identity.gender, identity.birth_date
+            if not student["student_number"] and identity.id_number and id_type == Student.IdType.RESIDENT:
+                student["student_number"] = "G" + identity.id_number
+            warnings = identity.warnings
+        for message in warnings:
             self.report.warning(row.number, "身份证件号", message + "（按文件内容导入，请核对）")
         birth = student["birth_date"]
         if birth > self.today:
-            row.errors.append(("出生日期", data.get("出生日期"), "晚于今天"))
+            index = self.col["出生日期"]
+            row.errors.append(("出生日期", row.cells[index] if index is not None else "", "晚于今天"))
         elif not 3 <= self.today.year - birth.year <= 25:
             self.report.warning(row.number, "出生日期", f"按出生日期计算年龄为 {self.today.year - birth.year} 岁，请核对")
         if not student["id_number"] and not student["student_number"]:
@@ -234,10 +276,13 @@ class NationalImport:
         row.id_key, row.sn_key = student["id_number"], student["student_number"]
 
     def _member_id(self, row, prefix, member):
+        id_type = member.get("id_type") or Student.IdType.RESIDENT
+        if id_type == Student.IdType.RESIDENT and quick_id(member["id_number"], self.today) is not None:
+            return
         from students.services.identity import check_guardian_id
 
         try:
-            number, notes = check_guardian_id(id_type=member.get("id_type") or "1", id_number=member["id_number"])
+            number, notes = check_guardian_id(id_type=id_type, id_number=member["id_number"])
         except ValidationError as exc:
             row.errors.append((prefix + "身份证件号", member["id_number"], exc.messages[0]))
             return
@@ -360,13 +405,31 @@ class NationalImport:
 
     # ------------------------------------------------------------------ writing a chunk
     def _search_columns(self, target):
-        cached = self._pinyin.get(target["name"])
+        """Fill the search columns as students.pinyin.fill does (the test suite checks they agree), with the
+        surname and the given name cached separately: pypinyin costs ~100 µs a name, and given names repeat."""
+        name = target["name"]
+        cached = self._pinyin.get(name)
         if cached is None:
-            probe = pinyin.fill(SimpleNamespace(name=target["name"], id_number=None))
-            cached = self._pinyin[target["name"]] = {f: getattr(probe, f) for f in pinyin.SEARCH_FIELDS
-                                                     if f != "id_last4"}
-        target.update(cached)
+            cached = self._pinyin[name] = self._name_columns(name)
+        target["name_pinyin"], target["name_initials"] = cached
         target["id_last4"] = pinyin.id_last4(target.get("id_number"))
+        for extra in self._extra_search_fields:
+            target[extra] = getattr(pinyin.fill(SimpleNamespace(name=name, id_number=target.get("id_number"))), extra)
+
+    def _name_columns(self, name):
+        surname, given = pinyin.split_surname(name)
+        if len(surname) == 1 and "·" not in name and " " not in name and given:
+            head = self._syllable_cache.get(surname)
+            if head is None:
+                head = self._syllable_cache[surname] = pinyin.syllables(surname)
+            tail = self._syllable_cache.get("+" + given)
+            if tail is None:
+                # a neutral one-syllable surname in front reads the given name exactly as syllables() does
+                tail = self._syllable_cache["+" + given] = pinyin.syllables("王" + given)[1:]
+            syllables = head + tail
+        else:
+            syllables = pinyin.syllables(name)
+        return "".join(syllables)[:200], "".join(s[0] for s in syllables if s)[:50]
 
     def _place(self, key):
         school_class = self.resolver.classes.get(key)

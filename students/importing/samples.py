@@ -209,3 +209,23 @@ def write_demo_samples():
                      "现住址": f"胡洼村{rng.randrange(1, 90)}号"})
     write_population_list(SAMPLES_DIR / "population_list_sample.xlsx", rows)
     return SAMPLES_DIR
+
+
+def write_national(path, rows, *, columns=None, title_rows=2, blank_tail=2):
+    """A national export from dicts keyed by SPEC §9 column names (missing keys → blank cells). For tests."""
+    from openpyxl import Workbook
+
+    from .columns import national_columns
+
+    columns = columns or national_columns()
+    wb = Workbook()
+    ws = wb.active
+    for index in range(title_rows):
+        ws.append(["全国中小学生学籍信息管理系统 学生信息" if index == 0 else "导出时间：2026-09-10"])
+    ws.append(columns)
+    for row in rows:
+        ws.append([row.get(c) for c in columns])
+    for _ in range(blank_tail):
+        ws.append([None, ""])
+    wb.save(path)
+    return path

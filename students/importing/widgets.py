@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from import_export import widgets
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
+_MISSING = object()
 _SPACE = re.compile(r"\s+")
 
 
@@ -42,9 +43,9 @@ class TextWidget(widgets.CharWidget):
         self.compact = compact
 
     def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        if self.compact:
-            text = _SPACE.sub("", text)
+        text = value.strip() if type(value) is str else cell_text(value)
+        if self.compact and (" " in text or "\u3000" in text or "\t" in text):
+            text = "".join(text.split())
         if not text:
             if self.required:
                 raise ValueError("不能为空")
@@ -60,6 +61,8 @@ class ChoiceWidget(widgets.Widget):
     def __init__(self, options, *, hint, required=False, default=None):
         super().__init__()
         self.options = {self._key(k): v for k, v in options.items()}
+        self.raw = dict(options)  # fast path: the value exactly as most files write it
+        self.raw.update({k: v for k, v in self.options.items() if k not in self.raw})
         self.hint = hint
         self.required = required
         self.default = default
@@ -69,6 +72,15 @@ class ChoiceWidget(widgets.Widget):
         return _SPACE.sub("", half_width(cell_text(value))).upper()
 
     def clean(self, value, row=None, **kwargs):
+        kind = type(value)
+        if kind is str:
+            hit = self.raw.get(value, _MISSING)
+        elif kind is float and value.is_integer() or kind is int:
+            hit = self.raw.get(str(int(value)), _MISSING)
+        else:
+            hit = _MISSING
+        if hit is not _MISSING:
+            return hit
         key = self._key(value)
         if not key:
             if self.required:
@@ -102,6 +114,11 @@ class ChineseDateWidget(widgets.DateWidget):
         self.required = required
 
     def clean(self, value, row=None, **kwargs):
+        if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                return datetime.date(int(value[:4]), int(value[5:7]), int(value[8:]))
+            except ValueError:
+                pass  # the slow path explains
         if isinstance(value, datetime.datetime):
             return value.date()
         if isinstance(value, datetime.date):
@@ -141,6 +158,8 @@ class IdNumberWidget(widgets.CharWidget):
     """Normalises (full-width digits, lowercase x, spaces); validity is checked with the row (it depends on the type)."""
 
     def clean(self, value, row=None, **kwargs):
+        if type(value) is str and len(value) == 18 and value[:17].isdigit() and value.isascii():
+            return value.upper()  # the usual case, already clean
         if isinstance(value, float) and value.is_integer():
             raise ValueError("被 Excel 存成了数字，末位可能已丢失，请把该列设为“文本”格式后重新导出")
         text = _SPACE.sub("", half_width(cell_text(value))).upper()
@@ -149,11 +168,16 @@ class IdNumberWidget(widgets.CharWidget):
         return text or None
 
 
+_MOBILE_SECOND = frozenset("3456789")
+
+
 class PhoneWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
         from students.services.identity import normalize_phone
 
-        text = cell_text(value)
+        text = value.strip() if type(value) is str else cell_text(value)
+        if len(text) == 11 and text[0] == "1" and text[1] in _MOBILE_SECOND and text.isdigit() and text.isascii():
+            return text  # a plain mobile number: the registry's rule, without the general normalisation
         if not text:
             return ""
         try:

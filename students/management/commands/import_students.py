@@ -5,6 +5,7 @@ Without --commit: preview only, exit status 1 when any row is invalid (the error
 --commit --valid-only: import the valid rows, skip the invalid ones (exit status 0, the skipped rows are printed).
 Exit status 2: the file cannot be read, or the school/user does not exist.
 """
+import resource
 import time
 
 from django.core.exceptions import PermissionDenied
@@ -76,7 +77,8 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         out = self.stdout
         print_report(out, report, limit=show)
-        out.write(f"用时 {elapsed:.2f} 秒；写入数据库 {report.rows_written} 行（含历史记录）")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out.write(f"用时 {elapsed:.2f} 秒；写入数据库 {report.rows_written} 行（含历史记录）；峰值内存 {peak:.0f} MB")
         if not commit:
             if report.invalid:
                 raise CommandError(f"预览：{report.invalid} 行有错误（未保存任何数据）", returncode=1)

@@ -1,0 +1,34 @@
+from django import forms
+
+from students.models import ImportBatch, PopulationEntry
+
+from .population_services import verify_choices
+
+
+class ExcelUploadForm(forms.Form):
+    file = forms.FileField(label="Excel 文件", help_text="学籍系统导出的 .xlsx 或 .xls，最大 20 MB",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls"}))
+
+    def __init__(self, *args, choices=None, choice_label="", choice_name="target", required_choice=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choice_name = choice_name
+        if choices is not None and len(choices) > 1:
+            self.fields[choice_name] = forms.TypedChoiceField(
+                label=choice_label, coerce=int, required=required_choice,
+                choices=([] if required_choice else [("", "（按名单中的“村/社区”列）")]) + list(choices))
+            self.order_fields([choice_name, "file"])
+
+
+class CommitForm(forms.Form):
+    mode = forms.ChoiceField(label="导入方式", choices=ImportBatch.Mode.choices, widget=forms.RadioSelect,
+                             initial=ImportBatch.Mode.ALL)
+
+
+class VerifyForm(forms.Form):
+    decision = forms.ChoiceField(label="核实结果", choices=verify_choices(), widget=forms.RadioSelect)
+    note = forms.CharField(label="核实说明 / 证明材料", max_length=300, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="已在外地就读须写明学校和证明（如学籍证明、在校证明）")
+
+
+ENTRY_STATUS_CHOICES = [("", "全部状态")] + list(PopulationEntry.Status.choices)
