@@ -51,15 +51,38 @@ def restore_masked(cleaned, originals):
     return cleaned
 
 
+# Chinese names of service fields that a page may not show as a form field (errors then go on top, named).
+FIELD_LABELS = {"students": "学生", "teacher": "包保教师", "school_class": "班级", "kind": "类别", "documents": "证明材料",
+                "id_number": "身份证件号", "student_number": "学籍号", "gender": "性别", "birth_date": "出生日期",
+                "name": "姓名", "leader": "包校领导", "date": "日期", "reason": "原因"}
+
+
+class ChineseForm(forms.Form):
+    """Every built-in error names its field in Chinese (“请填写姓名。”), not Django's generic “这个字段是必填项”."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            label = str(field.label or "")
+            choose = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField))
+            field.error_messages["required"] = f"请{'选择' if choose else '填写'}{label}。"
+            if isinstance(field, forms.DateField):
+                field.error_messages["invalid"] = f"{label}格式不正确，请按 2026-09-01 的格式填写。"
+            if choose:
+                field.error_messages["invalid_choice"] = f"{label}：所选项不在可选范围内，请刷新页面后重新选择。"
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.error_messages["max_length"] = f"{label}最多 {field.max_length} 个字。"
+
+
 def attach_errors(form, exc):
-    """Put a service's ValidationError on the form: known fields get their message, the rest go on top."""
+    """Put a service's ValidationError on the form: known fields get their message, the rest go on top, named."""
     if hasattr(exc, "error_dict"):
         for name, errors in exc.message_dict.items():
             target = name if name in form.fields else None
             for message in errors:
                 if target is None and name != "__all__":
-                    label = name
-                    message = f"{label}：{message}" if not message.startswith(label) else message
+                    label = FIELD_LABELS.get(name, "")
+                    message = f"{label}：{message}" if label and not message.startswith(label) else message
                 form.add_error(target, message)
     else:
         for message in exc.messages:
@@ -90,7 +113,7 @@ class ProofFilesField(forms.FileField):
         return files
 
 
-class StudentForm(forms.Form):
+class StudentForm(ChineseForm):
     name = forms.CharField(label="姓名", max_length=50)
     former_name = forms.CharField(label="曾用名", max_length=50, required=False)
     id_type = forms.ChoiceField(label="身份证件类型", choices=Student.IdType.choices, initial=Student.IdType.RESIDENT)
@@ -113,7 +136,6 @@ class StudentForm(forms.Form):
         self.fields["school_class"].queryset = classes
         self.fields["school_class"].label_from_instance = lambda c: f"{c.grade.school.name} {c}"
         self.fields["village"].queryset = villages
-        self.fields["birth_date"].error_messages["invalid"] = "出生日期格式不正确，请按 2016-05-01 的格式填写。"
 
     def needs_confirmation(self):
         self.fields["confirm_mismatch"].widget = forms.CheckboxInput()
@@ -139,7 +161,7 @@ class TransferInForm(StudentForm):
         return {key: data.pop(key) for key in ("date", "from_school_name", "reason", "documents")}, data
 
 
-class FamilyMemberForm(forms.Form):
+class FamilyMemberForm(ChineseForm):
     name = forms.CharField(label="姓名", max_length=50)
     relation = forms.CharField(label="关系", max_length=20,
                                widget=forms.TextInput(attrs={"list": "relation-options"}),
@@ -156,7 +178,7 @@ class FamilyMemberForm(forms.Form):
     employer = forms.CharField(label="工作单位", max_length=100, required=False)
 
 
-class FlagForm(forms.Form):
+class FlagForm(ChineseForm):
     kind = forms.ChoiceField(label="类别", choices=[("", "请选择")] + list(VulnerabilityFlag.Kind.choices))
     start_date = forms.DateField(label="开始日期", widget=DATE_WIDGET)
     source = forms.ChoiceField(label="信息来源", choices=[("", "请选择")] + list(VulnerabilityFlag.Source.choices))
@@ -168,12 +190,12 @@ class FlagForm(forms.Form):
     note = forms.CharField(label="备注", max_length=200, required=False)
 
 
-class FlagEndForm(forms.Form):
+class FlagEndForm(ChineseForm):
     end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET)
     reason = forms.CharField(label="解除原因", max_length=200)
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(ChineseForm):
     kind = forms.ChoiceField(label="异动类别")
     date = forms.DateField(label="异动日期", widget=DATE_WIDGET)
     reason = forms.CharField(label="原因", max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
@@ -191,7 +213,7 @@ class StatusChangeForm(forms.Form):
         self.fields["to_class"].queryset = classes
 
 
-class TransferConfirmForm(forms.Form):
+class TransferConfirmForm(ChineseForm):
     receiving_school = forms.ModelChoiceField(label="接收学校（本区）", queryset=School.objects.none(), required=False)
     receiving_school_name = forms.CharField(label="接收学校名称", max_length=100, required=False,
                                             help_text="区外学校填写全称；选择了本区学校可不填")
@@ -209,7 +231,7 @@ class TeacherChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
-class CareAssignForm(forms.Form):
+class CareAssignForm(ChineseForm):
     teacher = TeacherChoiceField(label="包保教师", queryset=None, empty_label="请选择")
 
     def __init__(self, *args, teachers, **kwargs):
@@ -218,17 +240,17 @@ class CareAssignForm(forms.Form):
 
 
 class CareBulkForm(CareAssignForm):
-    students = forms.TypedMultipleChoiceField(label="学生", coerce=int, choices=(),
-                                              error_messages={"required": "请至少选择一名学生。",
-                                                              "invalid_choice": "所选学生不在列表中，请刷新页面。"})
+    students = forms.TypedMultipleChoiceField(label="学生", coerce=int, choices=())
 
     def __init__(self, *args, student_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["students"].choices = student_choices
+        self.fields["students"].error_messages.update(required="请至少选择一名学生。",
+                                                      invalid_choice="所选学生不在列表中，请刷新页面。")
         self.fields["teacher"].widget.attrs["class"] = "form-select"
 
 
-class LiaisonForm(forms.Form):
+class LiaisonForm(ChineseForm):
     leader = TeacherChoiceField(label="教育办包校领导", queryset=None, empty_label="请选择")
 
     def __init__(self, *args, leaders, **kwargs):
@@ -239,10 +261,9 @@ class LiaisonForm(forms.Form):
 UNMASK_PURPOSES = ("家访联系", "劝返复学", "学籍核对", "资助核对", "送达通知书", "其他")
 
 
-class UnmaskForm(forms.Form):
+class UnmaskForm(ChineseForm):
     target = forms.CharField(max_length=40)
-    purpose = forms.ChoiceField(label="查看用途", choices=[("", "请选择用途")] + [(p, p) for p in UNMASK_PURPOSES],
-                                error_messages={"required": "请选择查看完整号码的用途。"})
+    purpose = forms.ChoiceField(label="查看完整号码的用途", choices=[("", "请选择用途")] + [(p, p) for p in UNMASK_PURPOSES])
     purpose_detail = forms.CharField(label="说明", max_length=150, required=False)
 
     def clean(self):

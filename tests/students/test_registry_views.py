@@ -126,7 +126,9 @@ def test_create_student_form_shows_mismatch_warning_then_saves_when_confirmed(cl
 
 @pytest.mark.parametrize("kw,message", [
     ({"id_number": "41150320160901014X"}, "校验码错误"),
-    ({"birth_date": "2016-13-01", "id_number": ""}, "出生日期格式不正确"),
+    ({"birth_date": "2016-13-01", "id_number": ""}, "出生日期格式不正确，请按 2026-09-01 的格式填写"),
+    ({"name": ""}, "请填写姓名。"),
+    ({"ethnicity": "火星族"}, "民族：所选项不在可选范围内"),
     ({"student_number": "Q123"}, "学籍号应以 G、J 或 L 开头"),
     ({"phone": "110"}, "联系电话“110”格式不正确"),
 ])
@@ -183,7 +185,7 @@ def test_flag_add_and_end_through_pages(client, world):
     flag = VulnerabilityFlag.objects.get(student=world.a1)
     response = client.post(reverse("students:flag_end", args=[world.a1.pk, flag.pk]),
                            {"end_date": timezone.localdate().isoformat(), "reason": ""})
-    assert response.status_code == 400 and "这个字段是必填项" in response.content.decode()
+    assert response.status_code == 400 and "请填写解除原因。" in response.content.decode()
     client.post(reverse("students:flag_end", args=[world.a1.pk, flag.pk]),
                 {"end_date": timezone.localdate().isoformat(), "reason": "父母返乡"})
     flag.refresh_from_db()
