@@ -46,6 +46,7 @@ ACTIONS = {
     "school.assign_liaison": {Role.OFFICE_STAFF},
     "school.be_liaison": {Role.OFFICE_STAFF},  # who may be named 教育办包校领导 (school inside their area)
     "school.teach": SCHOOL_ROLES,  # who may be named 包保 teacher of a student of that school
+    "school.assign_tiers": {Role.SCHOOL_ADMIN},  # name 班主任 (包班) and 校领导 (包年级) of the school
     # 证明材料 of 学籍异动 (medical proofs…): not for 科任教师 or 村干部.
     "student.documents": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
                           Role.SUBDISTRICT_STAFF},

@@ -258,6 +258,26 @@ class LiaisonForm(ChineseForm):
         self.fields["leader"].queryset = leaders
 
 
+class TierForm(ChineseForm):
+    """班主任包班 / 校领导包年级 on the school's 包保 page."""
+
+    target = forms.ChoiceField(label="班级或年级")
+    user = TeacherChoiceField(label="教师", queryset=None, empty_label="请选择")
+
+    def __init__(self, *args, grades, teachers, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "请选择")]
+        for grade in grades:
+            choices.append((f"grade:{grade.pk}", f"{grade.get_level_display()}（校领导包年级）"))
+            choices += [(f"class:{c.pk}", f"{grade.get_level_display()}{c.name}（班主任）") for c in grade.classes.all()]
+        self.fields["target"].choices = choices
+        self.fields["user"].queryset = teachers
+
+    def target_kwargs(self):
+        kind, _, pk = self.cleaned_data["target"].partition(":")
+        return {"school_class_id" if kind == "class" else "grade_id": int(pk)}
+
+
 UNMASK_PURPOSES = ("家访联系", "劝返复学", "学籍核对", "资助核对", "送达通知书", "其他")
 
 

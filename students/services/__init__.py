@@ -3,7 +3,7 @@
 Other apps import from here: `from students.services import status_change_record, flag_set, …`.
 """
 from .base import NeedsConfirmation
-from .care import care_assign, care_end, liaison_set
+from .care import care_assign, care_end, liaison_set, tier_assign
 from .enrolment import enrolment_sync, enrolments_open_bulk
 from .flags import flag_end, flag_set
 from .identity import check_guardian_id, check_student_identity, normalize_phone
@@ -16,5 +16,5 @@ __all__ = [
     "NeedsConfirmation", "TRANSITIONS", "allowed_kinds", "care_assign", "care_end", "check_guardian_id",
     "check_student_identity", "enrolment_sync", "enrolments_open_bulk", "family_member_add", "family_member_remove",
     "family_member_update", "flag_end", "flag_set", "liaison_set", "normalize_phone", "pending_transfer",
-    "status_change_record", "student_create", "student_update", "transfer_confirm", "transfer_in",
+    "status_change_record", "student_create", "student_update", "tier_assign", "transfer_confirm", "transfer_in",
 ]

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kongchuo import access
+from kongchuo.models import Role, RoleAssignment
 from students.models import CareAssignment, OfficeSchoolLiaison, Student
 
 from .base import require, stamp
@@ -80,3 +81,35 @@ def liaison_set(*, actor, school, leader):
     link = OfficeSchoolLiaison(leader=leader, school=school, assigned_by=actor)
     stamp(link, actor).save()
     return link
+
+
+@transaction.atomic
+def tier_assign(*, actor, user, school_class=None, grade=None):
+    """班主任包班 / 校领导包年级: make `user` (a colleague of the school) the 班主任 of `school_class` or the 校领导 of
+    `grade`. These are role assignments (they give the class / grade scope); a previous holder's assignment is
+    deactivated (kept in history). Returns the assignment."""
+    if (school_class is None) == (grade is None):
+        raise ValidationError({"target": "请选择一个班级或一个年级。"})
+    school = school_class.grade.school if school_class is not None else grade.school
+    require(actor, "school.assign_tiers", school, "只有本校学校管理员可以指定班主任和校领导。")
+    if user is None:
+        raise ValidationError({"user": "请选择教师。"})
+    if not user.is_active or not access.can(user, "school.teach", school):
+        raise ValidationError({"user": f"{user.display_name} 不是{school}的教职工，不能包班或包年级。"})
+    if school_class is not None:
+        role, holders = Role.HEAD_TEACHER, access.responsible_holders(school_class_ids=[school_class.pk])
+    else:
+        role, holders = Role.GRADE_LEADER, access.responsible_holders(grade_ids=[grade.pk])
+    current = holders[role]
+    for a in current:
+        if a.user_id == user.pk:
+            return a
+    for a in current:
+        a.is_active = False
+        a.note = (f"{a.note} " if a.note else "") + f"由{getattr(actor, 'display_name', '系统')}改派"
+        stamp(a, actor).save()
+    assignment = RoleAssignment(user=user, role=role, school_class=school_class, grade=grade,
+                                note=f"包保页面指定（{getattr(actor, 'display_name', '系统')}）")
+    assignment.full_clean()
+    stamp(assignment, actor).save()
+    return assignment

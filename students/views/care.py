@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from kongchuo import access
 from kongchuo.models import SchoolClass
 from students import selectors, services
-from students.forms import CareAssignForm, CareBulkForm, LiaisonForm, attach_errors
+from students.forms import CareAssignForm, CareBulkForm, LiaisonForm, TierForm, attach_errors
 from students.models import CareAssignment, Student, VulnerabilityFlag
 
 from .common import require_can, student_or_404
@@ -111,13 +111,19 @@ def school_priority(request, school_pk):
 def school_chain(request, school_pk):
     require_can(request.user, "student.view")
     school = selectors.school_for(request.user, school_pk)
+    chain = selectors.school_chain(school)
     can_liaison = access.can(request.user, "school.assign_liaison", school)
-    form = LiaisonForm(request.POST or None, leaders=selectors.liaison_choices(request.user, school)) \
-        if can_liaison else None
+    can_tiers = access.can(request.user, "school.assign_tiers", school)
+    posted = request.POST.get("form") if request.method == "POST" else None
+    form = LiaisonForm(request.POST if posted == "liaison" else None,
+                       leaders=selectors.liaison_choices(request.user, school)) if can_liaison else None
+    tier_form = TierForm(request.POST if posted == "tier" else None, grades=[r["grade"] for r in chain["grades"]],
+                         teachers=selectors.teacher_choices(request.user, school)) if can_tiers else None
     if request.method == "POST":
-        if not can_liaison:
+        if (posted == "liaison" and not can_liaison) or (posted == "tier" and not can_tiers) or \
+                posted not in ("liaison", "tier"):
             raise PermissionDenied
-        if form.is_valid():
+        if posted == "liaison" and form.is_valid():
             try:
                 services.liaison_set(actor=request.user, school=school, leader=form.cleaned_data["leader"])
             except ValidationError as exc:
@@ -125,6 +131,19 @@ def school_chain(request, school_pk):
             else:
                 messages.success(request, f"已指定 {form.cleaned_data['leader'].display_name} 包保 {school.name}。")
                 return redirect("students:school_chain", school_pk=school.pk)
+        if posted == "tier" and tier_form.is_valid():
+            target = tier_form.target_kwargs()
+            grades = {r["grade"].pk: r["grade"] for r in chain["grades"]}
+            classes = {c.pk: c for r in chain["grades"] for c, _ in r["classes"]}
+            try:
+                services.tier_assign(actor=request.user, user=tier_form.cleaned_data["user"],
+                                     school_class=classes.get(target.get("school_class_id")),
+                                     grade=grades.get(target.get("grade_id")))
+            except ValidationError as exc:
+                attach_errors(tier_form, exc)
+            else:
+                messages.success(request, f"已指定 {tier_form.cleaned_data['user'].display_name}。")
+                return redirect("students:school_chain", school_pk=school.pk)
     return render(request, "students/school_chain.html", {
-        "school": school, "chain": selectors.school_chain(school), "form": form,
+        "school": school, "chain": chain, "form": form, "tier_form": tier_form,
     }, status=400 if request.method == "POST" else 200)

@@ -101,3 +101,27 @@ def test_filter_can_limits_bulk_actions_to_rights(world):
     qs = access.filter_can(Student.objects.all(), world.head_a, "student.assign_care")
     assert set(qs) == {world.a1, world.a2}
     assert not access.filter_can(Student.objects.all(), world.teacher_a, "student.assign_care").exists()
+
+
+def test_tier_assign_names_head_teacher_and_grade_leader_with_scope(world):
+    services.tier_assign(actor=world.principal_a, user=world.teacher_a, school_class=world.class_a32)
+    world.teacher_a._kc_scope = None
+    assert world.a3 in Student.objects.visible_to(world.teacher_a)
+    # replacing the 班主任 of 3(1) deactivates head_a's assignment (kept in history)
+    services.tier_assign(actor=world.principal_a, user=world.teacher_a, school_class=world.class_a31)
+    world.head_a._kc_scope = None
+    assert not Student.objects.visible_to(world.head_a).exists()
+    assert world.head_a.role_assignments.get().history.count() == 2
+    services.tier_assign(actor=world.principal_a, user=world.teacher_a, grade=world.grade_a4)
+    assert [a.user for a in access.responsible_holders(grade_ids=[world.grade_a4.pk])[Role.GRADE_LEADER]] == [world.teacher_a]
+
+
+def test_tier_assign_refuses_outsiders(world):
+    with pytest.raises(PermissionDenied):
+        services.tier_assign(actor=world.principal_b, user=world.teacher_b, school_class=world.class_a32)
+    with pytest.raises(PermissionDenied):
+        services.tier_assign(actor=world.head_a, user=world.teacher_a, school_class=world.class_a32)
+    with pytest.raises(ValidationError, match="不是土城中心小学的教职工"):
+        services.tier_assign(actor=world.principal_a, user=world.teacher_b, school_class=world.class_a32)
+    with pytest.raises(ValidationError, match="请选择一个班级或一个年级"):
+        services.tier_assign(actor=world.principal_a, user=world.teacher_a)

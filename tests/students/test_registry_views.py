@@ -289,9 +289,9 @@ def test_school_chain_page_lets_office_name_liaison(client, world):
     client.force_login(world.principal_a)
     url = reverse("students:school_chain", args=[world.school_a.pk])
     assert "指定包校领导" not in client.get(url).content.decode()
-    assert client.post(url, {"leader": world.office.pk}).status_code == 403
+    assert client.post(url, {"form": "liaison", "leader": world.office.pk}).status_code == 403
     client.force_login(world.office)
-    assert client.post(url, {"leader": world.office.pk}).status_code == 302
+    assert client.post(url, {"form": "liaison", "leader": world.office.pk}).status_code == 302
     assert world.office.display_name in client.get(url).content.decode()
 
 
@@ -306,3 +306,17 @@ def test_workbench_panel_counts_per_school(client, world):
     assert "重点关注 1" in response.content.decode()
     client.force_login(world.sysadmin)
     assert not any(p["title"] == "学籍与包保" for p in client.get(reverse("workbench")).context["panels"])
+
+
+def test_school_chain_page_lets_principal_name_head_teacher(client, world):
+    url = reverse("students:school_chain", args=[world.school_a.pk])
+    client.force_login(world.principal_a)
+    response = client.post(url, {"form": "tier", "target": f"class:{world.class_a32.pk}", "user": world.teacher_a.pk})
+    assert response.status_code == 302
+    body = client.get(url).content.decode()
+    assert f"2班：{world.teacher_a.display_name}" in body
+    response = client.post(url, {"form": "tier", "target": f"class:{world.class_b31.pk}", "user": world.teacher_a.pk})
+    assert response.status_code == 400 and "班级或年级：所选项不在可选范围内" in response.content.decode()
+    client.force_login(world.office)
+    assert client.post(url, {"form": "tier", "target": f"class:{world.class_a32.pk}",
+                             "user": world.office.pk}).status_code == 403
