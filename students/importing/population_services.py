@@ -96,7 +96,8 @@ def _allowed_villages_for(actor, record):
 
 @transaction.atomic
 def population_list_commit(*, actor, record, valid_only=False):
-    record = PopulationList.objects.select_for_update().select_related("village__subdistrict__area").get(pk=record.pk)
+    record = (PopulationList.objects.select_for_update(of=("self",))
+              .select_related("village__subdistrict__area").get(pk=record.pk))
     if not access.can(actor, "population.import", record):
         raise PermissionDenied("您没有权限导入该名单。")
     if record.status != PopulationList.Status.PREVIEWED or not record.file:
@@ -175,7 +176,8 @@ def population_import_from_path(*, path, village, actor=None, commit=False, vali
 @transaction.atomic
 def population_entry_verify(*, actor, entry, decision, note=""):
     """核实 a candidate: 已在外地就读 (proof note required) / 适龄未入学 / 确认失学."""
-    entry = Entry.objects.select_for_update().select_related("village", "matched_student").get(pk=entry.pk)
+    entry = (Entry.objects.select_for_update(of=("self",)).select_related("village", "matched_student")
+             .get(pk=entry.pk))
     if not access.can(actor, "population.verify", entry):
         raise PermissionDenied("您没有权限核实该儿童的情况。")
     if not entry.candidate_kind or entry.status != Entry.Status.PENDING:

@@ -39,6 +39,8 @@ def sniff(path):
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
+    except FileNotFoundError:
+        raise
     except OSError:
         raise FileFormatError("无法打开上传的文件，请重新上传。") from None
     if not head:

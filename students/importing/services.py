@@ -111,7 +111,7 @@ def import_batch_upload(*, actor, school, uploaded_file, engine=None):
 @transaction.atomic
 def import_batch_commit(*, actor, batch, valid_only=False, engine=None):
     """Import the previewed file. All rows (nothing saved if any is invalid) or, when asked, only the valid rows."""
-    batch = ImportBatch.objects.select_for_update().select_related("school").get(pk=batch.pk)
+    batch = ImportBatch.objects.select_for_update(of=("self",)).select_related("school").get(pk=batch.pk)
     if not access.can(actor, "student.import", batch):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
     if batch.status != ImportBatch.Status.PREVIEWED or not batch.file:

@@ -118,7 +118,7 @@ def import_cancel(request, pk):
         messages.error(request, "；".join(_messages_of(exc)))
     else:
         messages.info(request, "已取消，未导入任何数据。")
-    return redirect("students:import_list")
+    return redirect("students:import")
 
 
 @require_GET
