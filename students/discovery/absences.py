@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -91,7 +92,7 @@ def absences_evaluate(*, as_of, student_ids=None, actor=None, calendar=None) -> 
         roll_calls[cid].add(day)
     episodes = defaultdict(list)
     for ep in (AbsenceEpisode.objects.select_for_update(of=("self",)).order_by("pk").filter(student_id__in=ids)
-               .filter(last_absent_on__gte=floor).order_by("since")):
+               .filter(Q(last_absent_on__gte=floor) | Q(is_open=True)).order_by("since")):
         episodes[ep.student_id].append(ep)
     alert_levels = defaultdict(set)
     for ep_id, level in (AbsenceAlert.objects.filter(episode__student_id__in=ids).order_by()

@@ -260,3 +260,14 @@ def test_absence_delete_reevaluates_and_keeps_history(world, term):
     episode = AbsenceEpisode.objects.get(is_open=True)
     assert (episode.days, episode.since) == (1, days[2])
     assert Absence.history.filter(id=pk, history_type="-").get().history_user == world.head_a
+
+
+def test_very_old_open_episode_is_closed_not_duplicated(world, term):
+    old = AbsenceEpisode.objects.create(student=world.a1, since=date(2024, 9, 2), last_absent_on=date(2024, 9, 6),
+                                        days=5, level="alert")
+    days = school_days(MON, 3)
+    for day in days:
+        call(world, day, a1="unexcused")
+    old.refresh_from_db()
+    assert not old.is_open
+    assert AbsenceEpisode.objects.filter(is_open=True).get().since == days[0]
