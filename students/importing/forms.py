@@ -20,7 +20,8 @@ class ExcelUploadForm(forms.Form):
 
 
 class CommitForm(forms.Form):
-    mode = forms.ChoiceField(label="导入方式", choices=ImportBatch.Mode.choices, widget=forms.RadioSelect,
+    mode = forms.ChoiceField(label="导入方式", choices=ImportBatch.Mode.choices,
+                             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
                              initial=ImportBatch.Mode.ALL)
 
 

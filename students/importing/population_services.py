@@ -167,7 +167,7 @@ def population_import_from_path(*, path, village, actor=None, commit=False, vali
                        purpose="学籍比对名单导入（命令行）", username=actor.get_username() if actor else "命令行",
                        detail=f"{name}：{report.counts_line()}")
         else:
-            record.status = PopulationList.Status.FAILED
+            record.status = PopulationList.Status.REJECTED
             record.message = f"名单中有 {report.invalid} 行错误，未导入任何数据。"
         record.save()
     return record, report

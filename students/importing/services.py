@@ -179,7 +179,7 @@ def import_from_path(*, path, school, actor=None, commit=False, valid_only=False
                        purpose="学籍系统导入（命令行）", username=_actor_label(actor),
                        detail=f"{name}：{report.counts_line()}")
         else:
-            batch.status = ImportBatch.Status.FAILED
+            batch.status = ImportBatch.Status.REJECTED
             batch.message = f"文件中有 {report.invalid} 行错误，未导入任何数据。"
         batch.save()
     return batch, report

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='HistoricalImportBatch',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
+                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('rejected', '有错误，未导入'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
                 ('mode', models.CharField(blank=True, choices=[('all', '整个文件（有错误则不导入）'), ('valid_only', '仅导入有效行')], max_length=12, verbose_name='导入方式')),
                 ('source', models.CharField(choices=[('web', '网页上传'), ('cli', '命令行')], default='web', max_length=8, verbose_name='来源')),
                 ('original_name', models.CharField(max_length=200, verbose_name='文件名')),
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
             name='HistoricalPopulationList',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
+                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('rejected', '有错误，未导入'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
                 ('mode', models.CharField(blank=True, choices=[('all', '整个文件（有错误则不导入）'), ('valid_only', '仅导入有效行')], max_length=12, verbose_name='导入方式')),
                 ('source', models.CharField(choices=[('web', '网页上传'), ('cli', '命令行')], default='web', max_length=8, verbose_name='来源')),
                 ('original_name', models.CharField(max_length=200, verbose_name='文件名')),
@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
             name='PopulationList',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
+                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('rejected', '有错误，未导入'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
                 ('mode', models.CharField(blank=True, choices=[('all', '整个文件（有错误则不导入）'), ('valid_only', '仅导入有效行')], max_length=12, verbose_name='导入方式')),
                 ('source', models.CharField(choices=[('web', '网页上传'), ('cli', '命令行')], default='web', max_length=8, verbose_name='来源')),
                 ('original_name', models.CharField(max_length=200, verbose_name='文件名')),
@@ -176,7 +176,7 @@ class Migration(migrations.Migration):
             name='ImportBatch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
+                ('status', models.CharField(choices=[('previewed', '待确认导入'), ('committed', '已导入'), ('cancelled', '已取消'), ('rejected', '有错误，未导入'), ('failed', '文件无法导入')], db_index=True, default='previewed', max_length=12, verbose_name='状态')),
                 ('mode', models.CharField(blank=True, choices=[('all', '整个文件（有错误则不导入）'), ('valid_only', '仅导入有效行')], max_length=12, verbose_name='导入方式')),
                 ('source', models.CharField(choices=[('web', '网页上传'), ('cli', '命令行')], default='web', max_length=8, verbose_name='来源')),
                 ('original_name', models.CharField(max_length=200, verbose_name='文件名')),

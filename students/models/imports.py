@@ -51,6 +51,7 @@ class ImportRecordBase(models.Model):
         PREVIEWED = "previewed", "待确认导入"
         COMMITTED = "committed", "已导入"
         CANCELLED = "cancelled", "已取消"
+        REJECTED = "rejected", "有错误，未导入"
         FAILED = "failed", "文件无法导入"
 
     class Mode(models.TextChoices):

@@ -46,7 +46,7 @@ def test_commit_is_all_or_nothing(world, mixed):
         call_command("import_students", str(mixed), "--school", world.school_a.code, "--commit")
     assert exc.value.returncode == 1 and "整个文件未保存" in str(exc.value)
     assert not Student.objects.filter(name__in=["王100", "王101"]).exists()
-    assert ImportBatch.objects.get().status == ImportBatch.Status.FAILED
+    assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
 
 
 def test_commit_valid_only_saves_valid_rows_and_prints_counts(world, mixed, capsys):

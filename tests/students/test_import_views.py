@@ -59,7 +59,7 @@ def test_preview_lists_each_error_with_row_and_reason_and_offers_valid_only(clie
     client.post(reverse("students:import"), {"file": _xlsx(tmp_path, [_row(), _row(101, 出生日期="2017-02-30")])})
     batch = ImportBatch.objects.get()
     page = client.get(reverse("students:import_detail", args=[batch.pk])).content.decode()
-    assert "第 5 行" in page and "出生日期" in page and "没有这一天" in page and "仅导入有效行" in page
+    assert "<td class=\"text-nowrap\">5</td>" in page and "出生日期" in page and "没有这一天" in page and "仅导入有效行" in page
     response = client.post(reverse("students:import_commit", args=[batch.pk]), {"mode": "all"}, follow=True)
     assert "未导入任何数据" in response.content.decode()
     assert not Student.objects.filter(id_number=_id()).exists()

@@ -246,7 +246,7 @@ def test_cli_previews_and_commits(world, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "新增 1" in out and "待核实 1" in out and Entry.objects.count() == 1
     assert PopulationList.objects.get(status="committed").source == PopulationList.Source.CLI
-    assert PopulationList.objects.get(status="failed").message.startswith("名单中有 1 行错误")
+    assert PopulationList.objects.get(status="rejected").message.startswith("名单中有 1 行错误")
 
 
 def test_cli_unknown_village_exits_2(world, tmp_path):

@@ -157,3 +157,13 @@ def test_population_index_query_count_is_constant(client, world, django_assert_m
     client.force_login(world.subdistrict)
     with django_assert_max_num_queries(14):
         assert client.get(reverse("students:population")).status_code == 200
+
+
+def test_workbench_panels(client, world):
+    _entry(world, world.v1)
+    client.force_login(world.village)
+    body = client.get(reverse("workbench")).content.decode()
+    assert 'data-panel="学籍比对"' in body and "待核实 1" in body
+    client.force_login(world.principal_a)
+    body = client.get(reverse("workbench")).content.decode()
+    assert 'data-panel="学籍导入"' in body and 'data-panel="学籍比对"' not in body
