@@ -199,8 +199,19 @@ def _copy_history(model, rows, stamp, history_type):
               not_null=_not_null_text(history, columns))
 
 
-def insert(model, rows, stamp):
-    """Insert `rows` (dicts) with one '+' history row each; sets row['id']; returns the number of rows."""
+def allocate_ids(model, count):
+    """Primary keys for `count` new rows from the table's sequence (PostgreSQL), in one query; [] elsewhere."""
+    if count == 0 or not use_copy():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [model._meta.db_table, model._meta.pk.column, count])
+        return [r[0] for r in cursor.fetchall()]
+
+
+def insert(model, rows, stamp, ids=None):
+    """Insert `rows` (dicts) with one '+' history row each; sets row['id'] (from `ids` when the caller allocated
+    them ahead, so that no query sits between the COPYs of a chunk); returns the number of rows."""
     if not rows:
         return 0
     pk = model._meta.pk.attname
@@ -214,10 +225,8 @@ def insert(model, rows, stamp):
         return len(rows)
     attnames = _defaults(model, rows, adding=True, now=stamp.when)
     table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [table, model._meta.pk.column, len(rows)])
-        ids = [r[0] for r in cursor.fetchall()]
+    if ids is None or len(ids) < len(rows):
+        ids = allocate_ids(model, len(rows))
     for row, new_id in zip(rows, ids):
         row[pk] = new_id
     attnames = [pk] + attnames

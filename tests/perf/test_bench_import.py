@@ -175,7 +175,7 @@ def test_bench_openpyxl_engine_memory():
         pytest.skip("PostgreSQL only")
     path = _file()
     _world()
-    rows = min(ROWS, 5_000) if not is_small() else ROWS
+    rows = 2_000 if is_small() else 10_000
     if rows != ROWS:
         small = CACHE / f"national_{rows}_v{GENERATOR_VERSION}.xlsx"
         if not small.exists():

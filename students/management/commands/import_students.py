@@ -27,6 +27,13 @@ def print_report(out, report, *, limit):
         ("family_created", "新增家庭成员"), ("family_updated", "更新家庭成员"), ("flags_created", "新增重点关注标记"),
         ("enrolments_created", "新增在籍记录"), ("classes_created", "新建班级"),
         ("missing_from_file", "本校在册而文件中没有的学生（未作改动）")) if details.get(key)]
+    timings = details.get("timings")
+    if timings:
+        parts = {"read_parse": "读取与检查", "classify": "比对已有学生", "write": "写入"}
+        line = "，".join(f"{label} {timings[key]:.2f} 秒" for key, label in parts.items() if key in timings)
+        if details.get("copy_seconds") is not None:
+            line += f"（其中数据库 COPY {details['copy_seconds']:.2f} 秒，与检查并行）"
+        out.write("分段用时：" + line)
     if details.get("classes_to_create"):
         extra.append("需新建的班级：" + "、".join(details["classes_to_create"]))
     if extra:
