@@ -269,3 +269,19 @@ def test_absences_do_not_leak_into_term_presence_of_other_terms(world, terms):
     Absence.objects.create(student=world.a3, date=date(2026, 6, 1), reason="unexcused", recorded_by=world.head_a)
     result = check(world, current)
     assert world.a3.pk not in {e.student_id for e in result.created}
+
+
+def test_status_change_closes_open_non_return_entry(world, entry):
+    from students.services.status import status_change_record
+
+    status_change_record(actor=world.principal_a, student=world.a2, kind=StatusChange.Kind.TRANSFER_OUT,
+                         date=date(2026, 9, 10), reason="随父母到外省就读", other_school_name="江苏省苏州市某小学")
+    entry.refresh_from_db()
+    assert (entry.status, entry.updated_by) == ("change_recorded", world.principal_a)
+
+
+def test_status_signal_back_to_enrolled_keeps_entry_open(world, entry):
+    signals.student_status_changed.send(sender=StatusChange, student=world.a2, change=None, kind="resume",
+                                        status_before="suspended", status_after="enrolled", actor=world.principal_a)
+    entry.refresh_from_db()
+    assert entry.status == "pending"
