@@ -1,7 +1,7 @@
 """URL paths of the import screens; students/urls.py appends them (app_name "students")."""
 from django.urls import path
 
-from . import panels, views  # noqa: F401 - panels registers the 我的工作台 panels
+from . import admin, panels, views  # noqa: F401 - admin and panels register themselves
 
 urlpatterns = [
     path("import/", views.import_list, name="import"),

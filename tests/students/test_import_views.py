@@ -175,3 +175,11 @@ def test_import_detail_query_count_is_constant(client, world, django_assert_max_
     with django_assert_max_num_queries(12):
         page = client.get(reverse("students:import_detail", args=[batch.pk]))
     assert page.status_code == 200 and "第 1 / 5 页" in page.content.decode()
+
+
+def test_import_records_show_read_only_in_admin(client, world):
+    batch = _batch(world.school_a)
+    client.force_login(world.sysadmin)
+    assert client.get(reverse("admin:students_importbatch_changelist")).status_code == 200
+    assert client.get(reverse("admin:students_importbatch_change", args=[batch.pk])).status_code == 200
+    assert client.get(reverse("admin:students_importbatch_add")).status_code == 403
