@@ -70,11 +70,6 @@ def time_single(document, *, runs=15):
     return statistics.median(times["cjk"]), statistics.median(times["latin"])
 
 
-def line(name, value, budget, baseline="", ratio="", ok=True):
-    """`name | value | budget | baseline | ratio | PASS or FAIL` (the bench table format of tests/perf)."""
-    return f"{name} | {value} | {budget} | {baseline} | {ratio} | {'PASS' if ok else 'FAIL'}"
-
-
 def sample_document(i=1, *, guardian="张德明", student="张小明", relation="父亲"):
     """A realistic notice without the database (default wording of 劝返复学通知书)."""
     from notices.models import NoticeKind

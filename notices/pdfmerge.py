@@ -200,12 +200,21 @@ def _original_fonts(names):
     from weasyprint.text.ffi import ffi, gobject, pango
     from weasyprint.text.fonts import FontConfiguration, get_pango_font_key
 
-    families = {settings.KONGCHUO.get("NOTICE_FONT_FAMILY") or "Noto Serif CJK SC"}
+    configured = settings.KONGCHUO.get("NOTICE_FONT_FAMILY") or "Noto Serif CJK SC"
+    families = {configured}
     for name in names:  # "/ABCDEF+Noto-Serif-CJK-SC-Bold" → "Noto Serif CJK SC"
         family = name.split("+", 1)[-1].replace("-", " ")
         families.add(re.sub(r"\s+(Bold|Regular|Medium|Light|SemiBold|Black|Italic|Oblique)$", "", family))
     found = {}
     config = FontConfiguration()
+    from notices import fonts
+
+    face = fonts.common_font_path(configured)
+    if face is not None:  # the cut-down face the notices name first (@font-face), registered the same way
+        from weasyprint.urls import URLFetcher
+
+        config.add_font_face({"font_family": fonts.COMMON_FAMILY, "src": [("external", face.as_uri())]}, URLFetcher())
+        families.add(fonts.COMMON_FAMILY)
     context = ffi.gc(pango.pango_font_map_create_context(config.font_map), gobject.g_object_unref)
     for family in families:
         for weight in (400, 700):
@@ -221,4 +230,5 @@ def _original_fonts(names):
             name = font.name.decode()
             if name in names and name not in found:
                 found[name] = font
+    found["_config"] = config  # keep the font map (and the @font-face file) alive while fonts are in use
     return found

@@ -2,12 +2,13 @@
 
 Everything printed comes from `Notice.content` (facts frozen at issue) and the template version the
 notice used, so a reprint is the same document. The font is `settings.KONGCHUO["NOTICE_FONT_FAMILY"]`,
-named in every font stack.
+named in every font stack, preceded for print by its GB 2312 cut-down face (notices/fonts.py).
 
-Speed: WeasyPrint lays out a notice page pair in ~0.1 s of CPU, so 500 notices cannot be laid out in 10 s.
-Each notice is therefore rendered once (on first print or download) and stored; a batch joins the stored
-PDFs with pikepdf and shares one font subset between them (notices/pdfmerge.py). Notices not yet rendered
-are rendered by short-lived worker processes (WeasyPrint grows in memory in long-lived processes).
+Speed: WeasyPrint needs ~0.1 s of CPU per notice page pair even inside a big document, so 500 notices
+cannot be laid out in 10 s. Each notice is rendered once (right after issuing, or on first print) and
+stored; reprints serve those bytes and a batch joins the stored PDFs with pikepdf, sharing one font
+subset (notices/pdfmerge.py). Notices not yet rendered are laid out in chunks by short-lived worker
+processes (WeasyPrint grows in memory in long-lived processes) and split into page pairs.
 """
 import io
 from html import unescape
@@ -23,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
-from notices import pdfmerge, pdfworker
+from notices import fonts, pdfmerge, pdfworker
 from notices.facts import cn_date
 from notices.texts import DEFAULT_RECEIPT_NOTE, fill
 
@@ -55,18 +56,22 @@ def font_family():
     return settings.KONGCHUO.get("NOTICE_FONT_FAMILY") or "Noto Serif CJK SC"
 
 
-def font_stack(family=None):
+def font_stack(family=None, *, common=False):
     family = family or font_family()
     if not FONT_NAME_RE.match(family):
         raise ValueError(f"NOTICE_FONT_FAMILY 含有不允许的字符：{family!r}")
-    return f'"{family}", serif'
+    return (f'"{fonts.COMMON_FAMILY}", ' if common else "") + f'"{family}", serif'
 
 
-def css(family=None):
+def css(family=None, *, for_print=True):
+    """The notice style sheet. For print, the configured family's cut-down face (notices/fonts.py) comes first."""
+    family = family or font_family()
+    face = fonts.common_font_path(family) if for_print and family == font_family() else None
     bold = settings.KONGCHUO.get("NOTICE_BOLD_TITLES", False)
-    return mark_safe(render_to_string("notices/notice.css", {"font": family or font_family(),
-                                                              "stack": font_stack(family),
-                                                              "title_weight": "bold" if bold else "normal"}))
+    return mark_safe(render_to_string("notices/notice.css", {
+        "font": family, "stack": font_stack(family, common=face is not None),
+        "face_family": fonts.COMMON_FAMILY, "face_url": face.as_uri() if face else "",
+        "title_weight": "bold" if bold else "normal"}))
 
 
 def _width(text):
@@ -123,12 +128,33 @@ def document_data(notice):
 
 def render_html(documents, *, family=None, title="劝返通知书", preview=False):
     """The full HTML document WeasyPrint prints; `preview=True` adds screen styles (paper sheets) for the browser."""
-    return render_to_string("notices/pdf.html", {"documents": documents, "css": css(family), "title": title,
-                                                 "preview": preview})
+    return render_to_string("notices/pdf.html", {"documents": documents, "css": css(family, for_print=not preview),
+                                                 "title": title, "preview": preview})
 
 
 def _write_pdf(html):
     return pdfworker.write_pdf(html)
+
+
+def page_count(data):
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
+def _fit(document, family=None):
+    """Render one notice; if it spills past its page pair (the estimate was short, e.g. a rare character
+    printed from the fallback face makes a line taller), render it again one density step smaller."""
+    from dataclasses import replace
+
+    names = [name for name, _, _ in DENSITIES]
+    while True:
+        data = pdfworker.write_pdf(render_html([document], family=family, title=document.number))
+        position = names.index(document.density) if document.density in names else len(names) - 1
+        if page_count(data) <= 2 or position == len(names) - 1:
+            return document, data
+        document = replace(document, density=names[position + 1])
 
 
 def render_pdf(notices, *, family=None, title=None):
@@ -137,7 +163,13 @@ def render_pdf(notices, *, family=None, title=None):
     if not documents:
         raise ValueError("no notices to render")
     title = title or (documents[0].number if len(documents) == 1 else f"劝返通知书（{len(documents)} 份）")
-    return pdfworker.write_pdf(render_html(documents, family=family, title=title))
+    data = pdfworker.write_pdf(render_html(documents, family=family, title=title))
+    if page_count(data) == 2 * len(documents):
+        return data
+    fitted = [_fit(d, family) for d in documents]
+    if len(fitted) == 1:
+        return fitted[0][1]
+    return pdfworker.write_pdf(render_html([d for d, _ in fitted], family=family, title=title))
 
 
 def render_many(notices):
@@ -157,10 +189,10 @@ def render_many(notices):
             pdfs = list(pool.map(pdfworker.write_pdf, htmls))
     parts = []
     for chunk, pdf in zip(chunks, pdfs):
-        split = pdfmerge.split(pdf, pages=2)
-        if len(split) != len(chunk):
-            raise RuntimeError(f"expected {len(chunk)} page pairs, got {len(split)}")
-        parts.extend(split)
+        if page_count(pdf) == 2 * len(chunk):
+            parts.extend(pdfmerge.split(pdf, pages=2))
+        else:  # a notice spilled over its page pair: render this chunk's notices one by one, fitted
+            parts.extend(data for _, data in (_fit(d) for d in chunk))
     return parts
 
 

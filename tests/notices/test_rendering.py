@@ -51,8 +51,31 @@ def test_notice_pdf_is_an_a4_page_pair_with_all_parts(notice):
 
 def test_notice_pdf_uses_only_the_configured_serif_font_without_missing_glyphs(notice):
     _, fonts = fonts_of(rendering.render_pdf([notice]))
-    assert fonts and all("Noto-Serif-CJK-SC" in name for name in fonts)
+    # the cut-down face of Noto Serif CJK SC (GB 2312), named first in every stack (notices/fonts.py)
+    assert fonts and all(name.endswith("+KC-Notice-Common") for name in fonts)
     assert all(font.get("/Encoding") == "/Identity-H" for font in fonts.values())  # WeasyPrint re-encodes tofu
+
+
+def test_rare_name_character_prints_from_the_full_face_on_one_page_pair(world, make_case, guardian_of):
+    case = make_case(world.a2, guardian=False)
+    f.FamilyMemberFactory(student=world.a2, name="王喆堃", relation="父亲")  # not in GB 2312
+    notice = notice_issue(case=case, actor=world.principal_a, guardian=guardian_of(case), kind=NoticeKind.RETURN,
+                          now=FIXED_NOW)
+    data = rendering.render_pdf([notice])
+    pdf, fonts = fonts_of(data)
+    assert len(pdf.pages) == 2
+    assert {name.split("+")[1] for name in fonts} == {"KC-Notice-Common", "Noto-Serif-CJK-SC"}
+    assert all(font.get("/Encoding") == "/Identity-H" for font in fonts.values())
+    assert "王喆堃" in pdf_text(data)
+
+
+def test_common_face_covers_gb2312_and_is_built_once(settings):
+    from notices import fonts as notice_fonts
+
+    path = notice_fonts.common_font_path(rendering.font_family())
+    assert path is not None and path.stat().st_size > 1_000_000
+    assert notice_fonts.common_font_path(rendering.font_family()) == path
+    assert len(notice_fonts.codepoints()) > 7000
 
 
 def test_missing_glyph_is_detected_by_the_tofu_check(world, make_case, guardian_of):
@@ -66,7 +89,7 @@ def test_missing_glyph_is_detected_by_the_tofu_check(world, make_case, guardian_
 
 def test_every_font_stack_names_the_configured_family(settings):
     settings.KONGCHUO = {**settings.KONGCHUO, "NOTICE_FONT_FAMILY": "FangSong GB2312"}
-    css = str(rendering.css())
+    css = re.sub(r"@font-face\s*\{[^}]*\}", "", str(rendering.css()))  # a descriptor there, not a stack
     stacks = re.findall(r"font-family:\s*([^;}]+)", css)
     assert len(stacks) >= 2 and all('"FangSong GB2312"' in s for s in stacks)
     assert "@bottom-right" in css  # the margin box has its own stack
@@ -136,6 +159,7 @@ def test_batch_is_one_page_pair_per_notice_with_one_shared_font(world, make_case
     fonts = [font for page in pdf.pages for font in page.Resources.Font.values()]
     font_files = {font.DescendantFonts[0].FontDescriptor.FontFile3.objgen for font in fonts}
     assert len(font_files) == len({str(font.BaseFont) for font in fonts}) == 1  # one subset shared by all pages
+    assert str(fonts[0].BaseFont).endswith("+KC-Notice-Common")
     text = pdf_text(data)
     positions = [text.find(n.number) for n in notices]
     assert -1 not in positions and positions == sorted(positions)
