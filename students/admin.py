@@ -39,8 +39,9 @@ class StudentAdmin(ScopedAdmin):
     list_display = ("name", "gender", "birth_date", "school", "school_class", "status")
     list_filter = ("status", "school")
     search_fields = ("name", "name_pinyin", "name_initials", "id_last4", "student_number")
-    readonly_fields = ("name_pinyin", "name_initials", "id_last4", "status")
-    raw_id_fields = ("school", "grade", "school_class", "village")
+    # school / class / status change only through 学籍异动 (services), never by editing a row
+    readonly_fields = ("name_pinyin", "name_initials", "id_last4", "status", "school", "grade", "school_class")
+    raw_id_fields = ("village",)
     inlines = [FamilyMemberInline]
 
     def has_delete_permission(self, request, obj=None):
