@@ -118,7 +118,7 @@ def absence_rule(students, *, today=None):
             points, note = 4, "，需班主任家访"
         else:
             points, note = 1, ""
-        out[ep.student_id].append((points, f"自{_fmt(ep.since)}起连续无故缺勤 {ep.days} 个校日{note}"))
+        out[ep.student_id].append((points, f"自{_fmt(ep.since)}起连续无故缺勤 {ep.days} 个上课日{note}"))
     recent = (Absence.objects.filter(student_id__in=ids, reason=Absence.Reason.UNEXCUSED,
                                      date__gt=today - timedelta(days=RECENT_DAYS), date__lte=today)
               .values("student_id").annotate(n=Count("pk")))

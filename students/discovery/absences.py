@@ -40,15 +40,17 @@ class Evaluation:
     closed: list = field(default_factory=list)     # episodes closed
     updated: int = 0                               # episodes whose streak changed
 
+    def alert_lines(self):
+        return [f"{a.student.name}（{a.student.school_class or a.student.school or ''}）：自{_fmt(a.since)}起连续无故缺勤 "
+                f"{a.days} 个上课日，达到“{a.get_level_display()}”" for a in self.alerts]
+
+    def closed_lines(self):
+        # a streak that never reached a threshold ends quietly
+        return [f"{ep.student.name}：连续缺勤结束（{_fmt(ep.ended_on)}），共 {ep.days} 个上课日"
+                for ep in self.closed if ep.level]
+
     def lines(self):
-        out = []
-        for alert in self.alerts:
-            s = alert.student
-            out.append(f"{s.name}（{s.school_class or s.school or ''}）：自{_fmt(alert.since)}起连续无故缺勤 "
-                       f"{alert.days} 个校日，达到“{alert.get_level_display()}”")
-        for ep in self.closed:
-            out.append(f"{ep.student.name}：连续缺勤结束（{_fmt(ep.ended_on)}），共 {ep.days} 个校日")
-        return out
+        return self.alert_lines() + self.closed_lines()
 
 
 def _save(obj, actor):

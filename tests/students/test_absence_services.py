@@ -271,3 +271,15 @@ def test_very_old_open_episode_is_closed_not_duplicated(world, term):
     old.refresh_from_db()
     assert not old.is_open
     assert AbsenceEpisode.objects.filter(is_open=True).get().since == days[0]
+
+
+def test_only_episodes_over_a_threshold_report_their_end(world, term):
+    days = school_days(MON, 8)
+    for day in days[:2]:
+        call(world, day, a1="unexcused")
+    quiet = call(world, days[2])
+    assert len(quiet.evaluation.closed) == 1 and quiet.evaluation.lines() == []
+    for day in days[3:6]:
+        call(world, day, a1="unexcused")
+    loud = call(world, days[6])
+    assert loud.evaluation.closed_lines() == [f"张保杰：连续缺勤结束（2026年11月{days[6].day}日），共 3 个上课日"]

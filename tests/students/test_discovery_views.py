@@ -188,7 +188,7 @@ def test_rollcall_post_crossing_threshold_shows_warning(client, world, term):
     url = reverse("students:discovery_rollcall_class", args=[world.class_a31.pk])
     response = client.post(url, {"date": "2026-11-04", f"mark_{world.a1.pk}": "unexcused"}, follow=True)
     body = response.content.decode()
-    assert "张保杰" in body and "连续无故缺勤 3 个校日" in body and "缺勤预警" in body
+    assert "张保杰" in body and "连续无故缺勤 3 个上课日" in body and "缺勤预警" in body
 
 
 def test_rollcall_carries_running_streak_into_next_day(client, world, term):

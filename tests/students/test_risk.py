@@ -54,7 +54,7 @@ def test_single_parent_alone_is_low_two_flags_medium(world):
 
 
 @pytest.mark.parametrize("days,points,level,text", [
-    (2, 1, "low", "连续无故缺勤 2 个校日"),
+    (2, 1, "low", "连续无故缺勤 2 个上课日"),
     (3, 4, "medium", "需班主任家访"),
     (6, 6, "high", "达到疑似辍学标准"),
 ])

@@ -76,8 +76,10 @@ def rollcall_class(request, pk):
             submitted = marks
         else:
             messages.success(request, f"已保存{_fmt(day)}点名：到校 {result.present} 人，缺勤 {result.absent} 人。")
-            for line in result.evaluation.lines():
+            for line in result.evaluation.alert_lines():
                 messages.warning(request, line)
+            for line in result.evaluation.closed_lines():
+                messages.info(request, line)
             return redirect(f"{reverse('students:discovery_rollcall_class', args=[pk])}?date={day:%Y-%m-%d}")
     else:
         submitted = None
@@ -119,8 +121,10 @@ def absence_entry(request, pk):
             else:
                 messages.success(request, f"已登记 {student.name} {len(result.days)} 个上课日的"
                                           f"{Absence.Reason(data['reason']).label}。")
-                for line in result.evaluation.lines():
+                for line in result.evaluation.alert_lines():
                     messages.warning(request, line)
+                for line in result.evaluation.closed_lines():
+                    messages.info(request, line)
                 return redirect("students:discovery_absence_entry", pk=student.pk)
         status = 400
     else:
