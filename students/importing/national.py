@@ -322,7 +322,10 @@ class NationalImport:
             self._match(row, by_id, by_sn)
         existing_ids = [r.existing["id"] for r in chunk if r.existing and not r.errors]
         members, flags = defaultdict(list), defaultdict(set)
+        self._enrolled = set()
         if existing_ids:
+            self._enrolled = set(Enrolment.objects.filter(student_id__in=existing_ids, end_date__isnull=True)
+                                 .values_list("student_id", flat=True))
             member_fields = [f.attname for f in FamilyMember._meta.concrete_fields]
             for m in FamilyMember.objects.filter(student_id__in=existing_ids).values(*member_fields):
                 members[m["student_id"]].append(m)
@@ -521,7 +524,8 @@ class NationalImport:
         report.bump("enrolments_created", len(enrolments))
         if moved:
             self._sync_enrolments(moved)
-        existing = [r.existing["id"] for r in rows if r.outcome in ("updated", "unchanged")]
+        existing = [r.existing["id"] for r in rows if r.outcome in ("updated", "unchanged")
+                    and r.existing["id"] not in self._enrolled and r.existing["id"] not in moved]
         if existing:
             from students.services.enrolment import enrolments_open_bulk
 

@@ -155,8 +155,9 @@ def test_bench_national_import():
     record("学籍 import throughput (db rows/s)", written / seconds, budget=10_000, higher_is_better=True,
            baseline=written / copy_seconds, baseline_label="raw COPY")
 
-    code, idle_out, _ = _manage("shell", "-c", "import resource;print('峰值内存 %d MB' % "
-                                                "(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))")
+    code, idle_out, _ = _manage("shell", "-c", "import django.apps;"
+                                                "from students.management.commands.import_students import peak_rss_mb;"
+                                                "print('峰值内存 %d MB' % peak_rss_mb())")
     idle = _figure(r"峰值内存 (\d+) MB", idle_out)
     record(f"学籍 import peak RSS, {ROWS:,} rows (MB)", peak, budget=512, baseline=idle,
            baseline_label="idle Django process",

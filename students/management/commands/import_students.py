@@ -16,6 +16,19 @@ from students.importing.reader import FileFormatError
 from students.importing.services import import_from_path
 
 
+def peak_rss_mb():
+    """This process's peak resident memory. /proc VmHWM belongs to the process image (ru_maxrss on Linux keeps the
+    parent's peak across fork+exec, which would report the caller's memory)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def print_report(out, report, *, limit):
     out.write(f"表头在第 {report.header_row} 行；读取方式 {report.engine}")
     if report.unknown_columns:
@@ -84,7 +97,7 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         out = self.stdout
         print_report(out, report, limit=show)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_rss_mb()
         out.write(f"用时 {elapsed:.2f} 秒；写入数据库 {report.rows_written} 行（含历史记录）；峰值内存 {peak:.0f} MB")
         if not commit:
             if report.invalid:
