@@ -306,18 +306,20 @@ class NationalImport:
     # ------------------------------------------------------------------ matching a chunk with the database
     def _classify(self, chunk):
         ids = {r.id_key for r in chunk if r.id_key}
-        sns = {r.sn_key for r in chunk if r.sn_key}
         by_id, by_sn = {}, {}
-        if ids or sns:
-            from django.db.models import Q
-
-            fields = [f.attname for f in Student._meta.concrete_fields]
-            for existing in (Student.objects.filter(Q(id_number__in=ids) | Q(student_number__in=sns))
-                             .values(*fields, "school__name")):
+        fields = [f.attname for f in Student._meta.concrete_fields]
+        if ids:
+            for existing in Student.objects.filter(id_number__in=ids).values(*fields, "school__name"):
+                by_id[existing["id_number"]] = existing
+                if existing["student_number"]:
+                    by_sn[existing["student_number"]] = existing
+        # 学籍号 of the rows not found by ID number (one more query only when there are such rows)
+        sns = {r.sn_key for r in chunk if r.sn_key and r.sn_key not in by_sn}
+        if sns:
+            for existing in Student.objects.filter(student_number__in=sns).values(*fields, "school__name"):
+                by_sn[existing["student_number"]] = existing
                 if existing["id_number"] in ids:
                     by_id[existing["id_number"]] = existing
-                if existing["student_number"] in sns:
-                    by_sn[existing["student_number"]] = existing
         for row in chunk:
             self._match(row, by_id, by_sn)
         existing_ids = [r.existing["id"] for r in chunk if r.existing and not r.errors]
