@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -13,6 +12,7 @@ admin.site.index_title = "系统配置"
 org_patterns = ([
     path("schools/", views.school_list, name="schools"),
     path("schools/<int:pk>/", views.school_detail, name="school_detail"),
+    path("schools/<int:pk>/work-plan/", views.school_work_plan, name="school_work_plan"),
 ], "org")
 
 audit_patterns = ([
@@ -36,10 +36,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads (proofs, photos, receipts) are personal data: they are served only through scoped views,
+# never from MEDIA_URL, not even in development.
 
 handler403 = "kongchuo.views.error_403"
 handler404 = "kongchuo.views.error_404"

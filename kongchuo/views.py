@@ -1,9 +1,11 @@
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -83,6 +85,14 @@ def school_detail(request, pk):
     grades = school.grades.filter(school_year__is_current=True).prefetch_related("classes")
     group = getattr(school, "leadership_group", None) if hasattr(school, "leadership_group") else None
     return render(request, "kongchuo/school_detail.html", {"school": school, "grades": grades, "group": group})
+
+
+def school_work_plan(request, pk):
+    school = access.get_visible_or_404(School, request.user, pk=pk)
+    if not school.work_plan:
+        raise Http404("尚未上传工作方案")
+    name = f"{school.name}控辍保学工作方案{Path(school.work_plan.name).suffix}"
+    return FileResponse(school.work_plan.open("rb"), as_attachment=True, filename=name)
 
 
 def audit_list(request):

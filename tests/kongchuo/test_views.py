@@ -90,3 +90,20 @@ def test_check_deploy_is_clean_with_production_settings():
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_work_plan_download_is_scoped(client, world):
+    from django.core.files.base import ContentFile
+
+    world.school_a.work_plan.save("plan.pdf", ContentFile(b"%PDF-1.4 plan"), save=True)
+    client.force_login(world.head_a)
+    response = client.get(reverse("org:school_work_plan", args=[world.school_a.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 plan"
+    client.force_login(world.principal_b)
+    assert client.get(reverse("org:school_work_plan", args=[world.school_a.pk])).status_code == 404
+    assert client.get(reverse("org:school_work_plan", args=[world.school_b.pk])).status_code == 404
+
+
+def test_media_is_not_served_directly(client, world):
+    client.force_login(world.office)
+    assert client.get("/media/work_plans/plan.pdf").status_code == 404
