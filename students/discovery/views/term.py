@@ -115,7 +115,7 @@ def term_check(request, pk):
                 form_errors_from(exc, form)
                 status = 400
             else:
-                messages.success(request, result.lines()[0])
+                messages.success(request, f"比对完成：新增未返校 {len(result.created)} 人，详见下方比对结果。")
                 if result.unconfirmed:
                     messages.warning(request, f"{len(result.unconfirmed)} 个班级尚未确认报到，这些班级的学生本次未比对；"
                                               "请班主任确认报到后再比对一次。")
