@@ -28,7 +28,11 @@ FULL_ROWS = 50_000
 ROWS = 5_000 if is_small() else FULL_ROWS
 SCHOOL_CODE = "2199990001"
 GENERATOR_VERSION = 3  # bump when samples.NationalExport changes the rows it writes
-TIME_BUDGET = 15.0 * ROWS / FULL_ROWS  # 15 s for 50,000 students (SPEC issue 3), scaled
+# 15 s for 50,000 students (issue 3). Budgets apply at full scale; SCALE=small is a smoke run whose fixed costs
+# (process start, class creation, transaction) dominate, so it reports its figures without a budget.
+TIME_BUDGET = None if is_small() else 15.0
+RATE_BUDGET = None if is_small() else 10_000
+MEMORY_BUDGET = None if is_small() else 512
 CACHE = Path(os.environ.get("KC_BENCH_CACHE", ROOT / "var" / "bench"))
 
 
@@ -64,6 +68,11 @@ def _figure(pattern, text, cast=float):
     match = re.search(pattern, text)
     assert match, f"not found: {pattern}\n{text[-3000:]}"
     return cast(match.group(1))
+
+
+def _phases(out):
+    match = re.search(r"分段用时：(.*)", out)
+    return match.group(1).strip() if match else "?"
 
 
 def _world():
@@ -151,15 +160,16 @@ def test_bench_national_import():
     assert copy_rows == written, (copy_rows, written)
     record(f"学籍 import {ROWS:,} students + {2 * ROWS:,} guardians, with history (s)", seconds,
            budget=TIME_BUDGET, baseline=copy_seconds, baseline_label="raw COPY of the same rows",
-           note=f"{written:,} rows written (students, guardians, enrolments, flags and one history row each)")
-    record("学籍 import throughput (db rows/s)", written / seconds, budget=10_000, higher_is_better=True,
+           note=f"{written:,} rows written (students, guardians, enrolments, flags and one history row each); "
+                f"phases: {_phases(out)}")
+    record("学籍 import throughput (db rows/s)", written / seconds, budget=RATE_BUDGET, higher_is_better=True,
            baseline=written / copy_seconds, baseline_label="raw COPY")
 
     code, idle_out, _ = _manage("shell", "-c", "import django.apps;"
                                                 "from students.management.commands.import_students import peak_rss_mb;"
                                                 "print('峰值内存 %d MB' % peak_rss_mb())")
     idle = _figure(r"峰值内存 (\d+) MB", idle_out)
-    record(f"学籍 import peak RSS, {ROWS:,} rows (MB)", peak, budget=512, baseline=idle,
+    record(f"学籍 import peak RSS, {ROWS:,} rows (MB)", peak, budget=MEMORY_BUDGET, baseline=idle,
            baseline_label="idle Django process",
            note="python-calamine holds the sheet while it is read (~5 KB a row); rows are processed in chunks of 2,000")
 
@@ -176,7 +186,7 @@ def test_bench_openpyxl_engine_memory():
         pytest.skip("PostgreSQL only")
     path = _file()
     _world()
-    rows = 2_000 if is_small() else 10_000
+    rows = 500 if is_small() else 10_000
     if rows != ROWS:
         small = CACHE / f"national_{rows}_v{GENERATOR_VERSION}.xlsx"
         if not small.exists():
@@ -189,7 +199,7 @@ def test_bench_openpyxl_engine_memory():
     peak_openpyxl = _figure(r"峰值内存 (\d+) MB", out)
     code, out2, _ = _manage("import_students", str(path), "--school", SCHOOL_CODE, "--engine", "calamine", "--show", "0")
     peak_calamine = _figure(r"峰值内存 (\d+) MB", out2)
-    record(f"学籍 preview peak RSS, openpyxl read-only engine, {rows:,} rows (MB)", peak_openpyxl, budget=512,
+    record(f"学籍 preview peak RSS, openpyxl read-only engine, {rows:,} rows (MB)", peak_openpyxl, budget=MEMORY_BUDGET,
            baseline=peak_calamine, baseline_label="calamine engine")
     record(f"学籍 preview time, openpyxl read-only engine, {rows:,} rows (s)", _figure(r"用时 ([\d.]+) 秒", out),
            budget=None, baseline=_figure(r"用时 ([\d.]+) 秒", out2), baseline_label="calamine engine")
