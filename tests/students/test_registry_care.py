@@ -6,7 +6,6 @@ from kongchuo import access
 from kongchuo.models import Role
 from students import selectors, services
 from students.models import CareAssignment, OfficeSchoolLiaison, Student
-from tests import factories as f
 from tests.conftest import _persona
 
 

@@ -7,10 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from students import services
 from students.idnumbers import build
 from students.models import Enrolment, FamilyMember, Student
-from tests import factories as f
 
 ID_M = build("411503", date(2016, 9, 1), 13)   # male, born 2016-09-01
-ID_F = build("411503", date(2016, 9, 1), 14)   # female
 
 
 def _create(world, **kw):
