@@ -88,9 +88,33 @@ def on_population_candidate(sender, *, student, candidate, actor=None, **kwargs)
     return case
 
 
+# 学籍异动 that end a case: status after the change → the closing status.
+STATUS_CLOSES = {"transferred": Case.Status.CLOSED_TRANSFER, "deceased": Case.Status.CLOSED_DEATH,
+                 "graduated": Case.Status.CLOSED_AGED_OUT}
+
+
+@transaction.atomic
+def on_student_status_changed(sender, *, student, status_after=None, kind="", **kwargs):
+    """A confirmed 转学, a death or a graduation recorded in the registry closes the student's open case."""
+    from cases.services.lifecycle import case_transition
+
+    target = STATUS_CLOSES.get(status_after)
+    if target is None:
+        return None
+    case = Case.objects.open().filter(student=student).first()
+    if case is None:
+        return None
+    change = kwargs.get("change")
+    reason = f"学籍异动已登记：{student.get_status_display()}"
+    if change is not None and getattr(change, "reason", ""):
+        reason += f"（{change.reason}）"
+    return case_transition(case=case, to_status=target, actor=None, reason=reason)
+
+
 def connect():
     from students import signals
 
+    signals.student_status_changed.connect(on_student_status_changed, dispatch_uid="cases.status_changed")
     signals.absence_threshold_reached.connect(on_absence_threshold, dispatch_uid="cases.absence")
     signals.non_return_recorded.connect(on_non_return, dispatch_uid="cases.non_return")
     signals.population_candidate_confirmed.connect(on_population_candidate, dispatch_uid="cases.population")

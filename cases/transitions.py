@@ -41,9 +41,10 @@ TABLE = [
     Move(S.RETURNED, S.RETENTION, "开始保学跟踪", "case.retention", service="case_start_retention"),
     Move(S.RETENTION, S.CLOSED, "审核通过，销号", "case.review_close", service="case_closure_review"),
     Move(S.WARNING, S.CLOSED, "预警解除，审核销号", "case.review_close", service="case_closure_review"),
-    *[Move(s, S.CLOSED_TRANSFER, "转学已确认", "case.close_special") for s in OPEN],
-    *[Move(s, S.CLOSED_DEATH, "死亡销案", "case.close_special") for s in OPEN],
-    *[Move(s, S.CLOSED_AGED_OUT, "超龄/毕业", "case.close_special") for s in OPEN],
+    # The system may make these closes when the registry records the fact (学籍异动: 转出已确认, 死亡, 毕业).
+    *[Move(s, S.CLOSED_TRANSFER, "转学已确认", "case.close_special", system=True) for s in OPEN],
+    *[Move(s, S.CLOSED_DEATH, "死亡销案", "case.close_special", system=True) for s in OPEN],
+    *[Move(s, S.CLOSED_AGED_OUT, "超龄/毕业", "case.close_special", system=True) for s in OPEN],
     *[Move(s, S.CLOSED_EXEMPT, "免学已备案", "exemption.file", service="exemption_decide")
       for s in PRE_RETURN + (S.PAUSED,)],
     *[Move(s, S.PAUSED, "缓学已备案，暂停劝返", "exemption.file", service="exemption_decide") for s in PRE_RETURN],
