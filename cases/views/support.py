@@ -179,10 +179,7 @@ def inbox(request):
 
 
 def inbox_open(request, pk):
-    try:
-        note = Notification.objects.get(pk=pk, recipient=request.user)
-    except Notification.DoesNotExist:
-        raise Http404
+    note = access.get_visible_or_404(Notification, request.user, pk=pk)
     services.notification_mark_read(notification=note, actor=request.user)
     target = note.url if note.url and url_has_allowed_host_and_scheme(note.url, {request.get_host()}) else None
     return redirect(target or reverse("cases:inbox"))
