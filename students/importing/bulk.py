@@ -12,6 +12,7 @@ import datetime
 import io
 import json
 import queue
+import sys
 import threading
 from operator import itemgetter
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ class Stamp:
         return get_user_model()(pk=self.user_id)
 
 
+# psycopg2 reads the buffer in blocks of this many characters, taking the GIL for each read: with its default of
+# 8 KB the COPY thread waited for the importing thread's GIL (5 ms switch interval) thousands of times a chunk.
+COPY_READ_SIZE = 64 * 1024 * 1024
+IMPORT_SWITCH_INTERVAL = 0.0005
 FORCE_ORM = False  # tests flip this to exercise the portable path on PostgreSQL
 
 
@@ -58,12 +63,18 @@ class CopyWorker:
     """Runs the COPYs of one import on a background thread, on the same connection and so in the same transaction:
     Python prepares the next chunk while PostgreSQL ingests this one (psycopg2 releases the GIL while it waits for
     the server and serialises statements on a connection, so the main thread's next query simply waits).
-    Jobs run in order; the first failure is re-raised by close() / the next submit()."""
+
+    Submitted COPYs are *held* until release() (or the next query, or close()): the importer looks up the next
+    chunk's existing students first (a query the held rows cannot change — see lookahead()), then releases, so the
+    database ingests chunk K while Python builds chunk K+1. Jobs run in order; the first failure is re-raised by
+    close() / the next submit() / flush()."""
 
     def __init__(self):
         connection.ensure_connection()
         self.raw = connection.connection
         self.jobs = queue.Queue(maxsize=16)
+        self.held = []
+        self.looking_ahead = False
         self.error = None
         self.busy_seconds = 0.0
         self.thread = threading.Thread(target=self._run, name="kc-import-copy", daemon=True)
@@ -80,8 +91,8 @@ class CopyWorker:
                 if self.error is None:
                     sql, buf = job
                     started = time.perf_counter()
-                    with self.raw.cursor() as cursor:
-                        cursor.copy_expert(sql, buf)
+                    with connection.wrap_database_errors, self.raw.cursor() as cursor:  # Django's IntegrityError…
+                        cursor.copy_expert(sql, buf, size=COPY_READ_SIZE)
                     self.busy_seconds += time.perf_counter() - started
             except Exception as exc:  # noqa: BLE001 - handed to the importing thread
                 self.error = exc
@@ -91,14 +102,36 @@ class CopyWorker:
     def submit(self, sql, buf):
         if self.error is not None:
             raise self.error
-        self.jobs.put((sql, buf))
+        self.held.append((sql, buf))
 
-    def flush(self):
+    def release(self):
+        """Start the held COPYs (in the order they were submitted)."""
+        held, self.held = self.held, []
+        for job in held:
+            self.jobs.put(job)
+
+    def wait(self):
+        """Wait until every released COPY is done (held ones stay held)."""
         self.jobs.join()
         if self.error is not None:
             raise self.error
 
+    def flush(self):
+        self.release()
+        self.wait()
+
+    @contextlib.contextmanager
+    def lookahead(self):
+        """Queries in this block do not need the held rows (they look up what was there before the import, or take
+        ids from a sequence): they wait only for the released COPYs, which frees the connection."""
+        self.looking_ahead = True
+        try:
+            yield
+        finally:
+            self.looking_ahead = False
+
     def close(self):
+        self.release()
         self.jobs.put(None)
         self.thread.join()
         if self.error is not None:
@@ -116,11 +149,19 @@ def background_copy():
         return
     worker = CopyWorker()
     _worker.current = worker
+    # The worker needs the GIL for a moment between its COPYs (8 a chunk); with Python's 5 ms switch interval the
+    # busy importing thread kept it — and so PostgreSQL — waiting up to 5 ms each time. 0.5 ms while importing.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, IMPORT_SWITCH_INTERVAL))
 
     def wait_for_copies(execute, sql, params, many, context):
         # psycopg2 does not guard a connection in COPY state against a second thread: every query of the
-        # importing thread first waits until the queued COPYs are done (they overlap with pure-Python work only).
-        worker.flush()
+        # importing thread first waits until the running COPYs are done (they overlap with pure-Python work only),
+        # and — unless it is a lookahead query — releases and waits for the held ones too, so it sees every row.
+        if worker.looking_ahead:
+            worker.wait()
+        else:
+            worker.flush()
         return execute(sql, params, many, context)
 
     try:
@@ -136,15 +177,44 @@ def background_copy():
     else:
         _worker.current = None
         worker.close()
+    finally:
+        sys.setswitchinterval(switch_interval)
 
 
-def copy_rows(table, columns, rows, *, not_null=(), wait=False):
-    """COPY rows (tuples) into `table` in CSV format. csv.writer does the quoting in C; an unquoted empty field is
-    NULL except in `not_null` columns, where FORCE_NOT_NULL reads it as '' (so blank CharFields stay '').
-    Inside background_copy() the COPY runs on the worker thread unless `wait`."""
+def lookahead():
+    """See CopyWorker.lookahead (a no-op outside background_copy())."""
+    worker = getattr(_worker, "current", None)
+    return worker.lookahead() if worker is not None else contextlib.nullcontext()
+
+
+def release():
+    """Start the COPYs held so far (a no-op outside background_copy())."""
+    worker = getattr(_worker, "current", None)
+    if worker is not None:
+        worker.release()
+
+
+def check_constraints_now():
+    """Foreign keys are DEFERRABLE INITIALLY DEFERRED (Django): PostgreSQL would check every imported row at COMMIT,
+    serially, after all the work. Checked immediately instead, the checks run inside each COPY on the worker thread,
+    overlapping with the parsing of the next chunk. Same checks, same transaction — only earlier."""
+    if use_copy():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def csv_text(rows):
+    """Rows (tuples) as CSV text; csv.writer does the quoting in C."""
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
-    buf.seek(0)
+    return buf.getvalue()
+
+
+def copy_rows(table, columns, rows, *, not_null=(), wait=False, text=None):
+    """COPY rows (tuples) — or ready CSV `text` — into `table`. An unquoted empty field is NULL except in `not_null`
+    columns, where FORCE_NOT_NULL reads it as '' (so blank CharFields stay '').
+    Inside background_copy() the COPY runs on the worker thread unless `wait`."""
+    buf = io.StringIO(csv_text(rows) if text is None else text)
     qn = connection.ops.quote_name
     cols = ", ".join(qn(c) for c in columns)
     options = "FORMAT csv"
@@ -158,7 +228,7 @@ def copy_rows(table, columns, rows, *, not_null=(), wait=False):
             return
         worker.flush()
     with connection.cursor() as cursor:
-        cursor.copy_expert(sql, buf)
+        cursor.copy_expert(sql, buf, size=COPY_READ_SIZE)
 
 
 def _not_null_text(model, columns):
@@ -170,43 +240,82 @@ def _not_null_text(model, columns):
 def _defaults(model, rows, *, adding, now):
     """Fill the fields a dict leaves out (defaults, auto_now) — what Model.__init__/pre_save would have done."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    fill = []
+    always, constant, dynamic = {}, {}, []
     for f in fields:
         if getattr(f, "auto_now", False) or (adding and getattr(f, "auto_now_add", False)):
-            fill.append((f.attname, lambda now=now: now, True))
+            always[f.attname] = now
         elif f.has_default():
-            fill.append((f.attname, f.get_default, False))
+            if callable(f.default):
+                dynamic.append((f.attname, f.get_default))
+            else:
+                constant[f.attname] = f.get_default()
         elif f.null:
-            fill.append((f.attname, lambda: None, False))
+            constant[f.attname] = None
         elif f.empty_strings_allowed and f.blank:
-            fill.append((f.attname, lambda: "", False))
+            constant[f.attname] = ""
+    keys = constant.keys()
     for row in rows:
-        for attname, default, always in fill:
-            if always or attname not in row:
+        for attname in keys - row.keys():
+            row[attname] = constant[attname]
+        for attname, default in dynamic:
+            if attname not in row:
                 row[attname] = default()
+        row.update(always)
     return [f.attname for f in fields]
 
 
-def _copy_history(model, rows, stamp, history_type):
+def _copy_history(model, rows, stamp, history_type, main=None):
+    """One history row per row. `main` = (attnames, CSV text) of the rows just written to the model's table: when
+    the history tracks exactly those columns in that order, its CSV is that text with the history columns appended
+    to each line (one str.replace in C instead of a second csv pass over every value)."""
     history = model.history.model
     tracked = [f.attname for f in history.tracked_fields]
     column_of = {f.attname: f.column for f in history._meta.concrete_fields}
     columns = [column_of[a] for a in tracked] + ["history_date", "history_change_reason", "history_type",
                                                  "history_user_id"]
     tail = (stamp.when, stamp.reason, history_type, stamp.user_id)
-    pick = _picker(tracked)
-    copy_rows(history._meta.db_table, columns, [pick(row) + tail for row in rows],
-              not_null=_not_null_text(history, columns))
+    text = None
+    if main is not None and main[0] == tracked and main[1].count("\n") == len(rows):  # no line break in a value
+        text = main[1].replace("\n", "," + csv_text([tail]))
+    if text is None:
+        pick = _picker(tracked)
+        text = csv_text([pick(row) + tail for row in rows])
+    copy_rows(history._meta.db_table, columns, None, text=text, not_null=_not_null_text(history, columns))
+
+
+_sequences = {}
+
+
+def _sequence(model):
+    key = (connection.alias, model._meta.db_table)
+    if key not in _sequences:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+            _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
 
 
 def allocate_ids(model, count):
     """Primary keys for `count` new rows from the table's sequence (PostgreSQL), in one query; [] elsewhere."""
-    if count == 0 or not use_copy():
-        return []
+    return allocate_many({model: count})[model]
+
+
+def allocate_many(counts):
+    """{model: count} → {model: [ids]} from each table's sequence in one round trip (PostgreSQL); [] elsewhere.
+    nextval() of a regclass constant: resolving the sequence per row (pg_get_serial_sequence) cost 8× the nextval."""
+    ids = {model: [] for model in counts}
+    wanted = [(model, count) for model, count in counts.items() if count]
+    if not wanted or not use_copy():
+        return ids
+    parts, params = [], []
+    for index, (model, count) in enumerate(wanted):
+        parts.append(f"SELECT {index}, nextval(%s::regclass) FROM generate_series(1, %s)")
+        params += [_sequence(model), count]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [model._meta.db_table, model._meta.pk.column, count])
-        return [r[0] for r in cursor.fetchall()]
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for index, new_id in cursor.fetchall():
+            ids[wanted[index][0]].append(new_id)
+    return ids
 
 
 def insert(model, rows, stamp, ids=None):
@@ -236,8 +345,9 @@ def insert(model, rows, stamp, ids=None):
     values = [pick(row) for row in rows]
     if _has_json(model):
         values = [tuple(map(_csv_ready, v)) for v in values]
-    copy_rows(table, columns, values, not_null=_not_null_text(model, columns))
-    _copy_history(model, rows, stamp, "+")
+    text = csv_text(values)
+    copy_rows(table, columns, None, text=text, not_null=_not_null_text(model, columns))
+    _copy_history(model, rows, stamp, "+", main=(attnames, text))
     stamp.rows_written += 2 * len(rows)
     return len(rows)
 

@@ -15,14 +15,17 @@ Rules worth knowing (README "学籍导入"):
 - 留守/孤儿/残疾/随迁 columns add vulnerability flags (source 学籍系统导入); an import never ends a flag.
 - Classes the school lacks in the current school year are created on commit (listed in the preview).
 """
+import contextlib
 import datetime
+import gc
 import time
 from collections import defaultdict
 from operator import mul
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kongchuo.models import School, SchoolYear, Village
@@ -38,6 +41,7 @@ from .resources import FLAG_WIDGETS, FamilyMemberResource, StudentResource, clea
 from .widgets import cell_text
 
 CHUNK = 2000
+FIRST_CHUNK = 400
 STUDENT_COLUMN = {"name": "姓名", "former_name": "曾用名", "gender": "性别", "birth_date": "出生日期",
                   "ethnicity": "民族", "id_type": "身份证件类型", "id_number": "身份证件号",
                   "student_number": "学籍号", "phone": "联系电话", "hukou_address": "户口所在地", "address": "现住址"}
@@ -60,6 +64,20 @@ def quick_id(number, today):
     if birth > today or birth.year < 1800:
         return None
     return idnumbers.IdInfo(number=number, birth_date=birth, gender="M" if int(number[16]) % 2 else "F")
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """The import allocates millions of small acyclic objects (cells, row dicts, tuples): the cyclic collector's
+    full passes over them paused the importing thread — and so the pipeline — for ~0.1 s several times a file.
+    Reference counting still frees everything; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Row:
@@ -93,17 +111,7 @@ class NationalImport:
         try:
             self._prepare()
             if commit:
-                with transaction.atomic():
-                    School.objects.select_for_update().filter(pk=self.school.pk).first()
-                    with bulk.background_copy() as worker:
-                        self._process(commit=True, valid_only=valid_only)
-                    if worker is not None:
-                        report.details["copy_seconds"] = round(worker.busy_seconds, 3)
-                    if report.invalid and not valid_only:
-                        transaction.set_rollback(True)
-                        report.details["rolled_back"] = True
-                    else:
-                        report.committed = True
+                self._commit(valid_only)
             else:
                 self._process(commit=False, valid_only=valid_only)
         finally:
@@ -111,6 +119,28 @@ class NationalImport:
                 self.reader.close()
         report.rows_written = self.stamp.rows_written if report.committed else 0
         return report.finish()
+
+    def _commit(self, valid_only):
+        report = self.report
+        try:
+            with transaction.atomic():
+                School.objects.select_for_update().filter(pk=self.school.pk).first()
+                bulk.check_constraints_now()
+                with bulk.background_copy() as worker, _no_cyclic_gc():
+                    self._process(commit=True, valid_only=valid_only)
+                if worker is not None:
+                    report.details["copy_seconds"] = round(worker.busy_seconds, 3)
+                if report.invalid and not valid_only:
+                    transaction.set_rollback(True)
+                    report.details["rolled_back"] = True
+                else:
+                    report.committed = True
+        except IntegrityError as exc:
+            # Rows were checked against the registry when their chunk was read; another user registering the same
+            # 身份证件号 or 学籍号 meanwhile makes the database refuse the write. Nothing is kept.
+            report.committed = False
+            raise FileFormatError("导入时发现身份证件号或学籍号已被同时进行的其他操作登记（或数据不一致），"
+                                  "本次未保存任何数据：请重新上传预览后再导入。") from exc
 
     def _prepare(self):
         self.year = SchoolYear.objects.filter(is_current=True).first()
@@ -143,9 +173,11 @@ class NationalImport:
         chunk = []
         timings = self.report.details.setdefault("timings", {"read_parse": 0.0, "classify": 0.0, "write": 0.0})
         started = time.perf_counter()
+        size = FIRST_CHUNK  # a small first chunk: the database starts writing sooner
         for number, cells in self.reader.rows():
             chunk.append(self._parse(number, cells))
-            if len(chunk) >= CHUNK:
+            if len(chunk) >= size:
+                size = CHUNK
                 timings["read_parse"] += time.perf_counter() - started
                 self._chunk(chunk, commit=commit, valid_only=valid_only)
                 chunk = []
@@ -164,7 +196,14 @@ class NationalImport:
     def _chunk(self, chunk, *, commit, valid_only):
         timings = self.report.details["timings"]
         started = time.perf_counter()
-        self._classify(chunk)
+        writing = commit and (valid_only or not self.report.invalid)
+        # The lookups of this chunk (and its new ids) run before the previous chunk's held COPYs start: they only
+        # concern students that existed before the import (rows repeated within the file are caught by seen_ids).
+        with bulk.lookahead():
+            self._classify(chunk)
+            if writing:
+                self._allocate(chunk)
+        bulk.release()
         timings["classify"] += time.perf_counter() - started
         report = self.report
         for row in chunk:
@@ -306,20 +345,16 @@ class NationalImport:
     # ------------------------------------------------------------------ matching a chunk with the database
     def _classify(self, chunk):
         ids = {r.id_key for r in chunk if r.id_key}
+        sns = {r.sn_key for r in chunk if r.sn_key}
         by_id, by_sn = {}, {}
         fields = [f.attname for f in Student._meta.concrete_fields]
-        if ids:
-            for existing in Student.objects.filter(id_number__in=ids).values(*fields, "school__name"):
-                by_id[existing["id_number"]] = existing
-                if existing["student_number"]:
-                    by_sn[existing["student_number"]] = existing
-        # 学籍号 of the rows not found by ID number (one more query only when there are such rows)
-        sns = {r.sn_key for r in chunk if r.sn_key and r.sn_key not in by_sn}
-        if sns:
-            for existing in Student.objects.filter(student_number__in=sns).values(*fields, "school__name"):
-                by_sn[existing["student_number"]] = existing
+        if ids or sns:  # one query for both keys
+            for existing in (Student.objects.filter(Q(id_number__in=ids) | Q(student_number__in=sns))
+                             .values(*fields, "school__name")):
                 if existing["id_number"] in ids:
                     by_id[existing["id_number"]] = existing
+                if existing["student_number"]:
+                    by_sn[existing["student_number"]] = existing
         for row in chunk:
             self._match(row, by_id, by_sn)
         existing_ids = [r.existing["id"] for r in chunk if r.existing and not r.errors]
@@ -457,6 +492,16 @@ class NationalImport:
             school_class = self.resolver.classes[key]
         return {"school_id": self.school.pk, "grade_id": school_class.grade_id, "school_class_id": school_class.pk}
 
+    def _allocate(self, chunk):
+        """Ids for the rows this chunk may insert (an upper bound: unused ids only leave gaps in the sequences),
+        taken before writing so that no query sits between the chunk's COPYs."""
+        rows = [r for r in chunk if not r.errors]
+        new = sum(1 for r in rows if r.outcome == "new")
+        members = sum(1 for r in rows for op, _, _ in r.member_ops if op == "new")
+        flags = sum(len(r.new_flags) for r in rows)
+        self._ids = bulk.allocate_many({Student: new, FamilyMember: members, Enrolment: new,
+                                        VulnerabilityFlag: flags})
+
     def _write(self, rows):
         stamp, today = self.stamp, self.today
         new_students, new_members, new_flags, enrolments = [], [], [], []
@@ -494,12 +539,7 @@ class NationalImport:
                         member_updates.append(dict(match, **member))
                         member_fields.update(member)
                 pending_flags.append((target, row.new_flags))
-        # every id of the chunk first, so the COPYs below follow one another without a query in between
-        n_members = len(new_members) + sum(len(m) for _, m in pending_members)
-        n_flags = sum(len(f) for _, f in pending_flags)
-        n_enrol = sum(1 for t, _ in pending_members if t.get("school_class_id"))
-        ids = {model: bulk.allocate_ids(model, n) for model, n in (
-            (Student, len(new_students)), (FamilyMember, n_members), (Enrolment, n_enrol), (VulnerabilityFlag, n_flags))}
+        ids = self._ids
         bulk.insert(Student, new_students, stamp, ids=ids[Student])
         self.matched_pks.update(target["id"] for target in new_students)
         for target, members in pending_members:

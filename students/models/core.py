@@ -81,25 +81,31 @@ class Student(models.Model):
     birth_date = models.DateField("出生日期")
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
     id_type = models.CharField("身份证件类型", max_length=2, choices=IdType.choices, default=IdType.RESIDENT)
-    id_number = models.CharField("身份证件号", max_length=30, null=True, blank=True, unique=True)
+    # id_number and student_number are unique through one varchar_pattern_ops index each (Meta.constraints): it
+    # serves uniqueness, equality and the search box's prefix LIKE — unique=True would build two indexes.
+    id_number = models.CharField("身份证件号", max_length=30, null=True, blank=True)
     id_last4 = models.CharField("证件号后四位", max_length=4, blank=True, editable=False)
-    student_number = models.CharField("学籍号", max_length=30, null=True, blank=True, unique=True)
+    student_number = models.CharField("学籍号", max_length=30, null=True, blank=True)
     phone = models.CharField("家庭联系电话", max_length=30, blank=True)
     hukou_address = models.CharField("户籍地", max_length=200, blank=True)
     address = models.CharField("现住址", max_length=200, blank=True)
+    # school, school_class and village lead composite indexes in Meta (school: student_roster_order), which serve
+    # their lookups too: no single-column index of their own (each index costs every imported row; README 学籍导入).
     village = models.ForeignKey("kongchuo.Village", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="residents", verbose_name="现住村/社区")
+                                related_name="residents", verbose_name="现住村/社区", db_index=False)
     school = models.ForeignKey("kongchuo.School", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="students", verbose_name="学校")
+                               related_name="students", verbose_name="学校", db_index=False)
     grade = models.ForeignKey("kongchuo.Grade", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="students", verbose_name="年级")
     school_class = models.ForeignKey("kongchuo.SchoolClass", on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="students", verbose_name="班级")
-    status = models.CharField("学籍状态", max_length=20, choices=Status.choices, default=Status.ENROLLED,
-                              db_index=True)
+                                     related_name="students", verbose_name="班级", db_index=False)
+    status = models.CharField("学籍状态", max_length=20, choices=Status.choices, default=Status.ENROLLED)
     created = models.DateTimeField("创建时间", auto_now_add=True)
     updated = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords()
+    # History is looked up by the student (id) and by date; its copies of the registry's indexed columns are not
+    # searched, so they get no index of their own.
+    history = HistoricalRecords(no_db_index=["id_number", "student_number", "status", "school", "grade",
+                                             "school_class", "village"])
 
     objects = StudentQuerySet.as_manager()
 
@@ -109,19 +115,27 @@ class Student(models.Model):
         verbose_name = verbose_name_plural = "学生"
         ordering = ["school", "grade__level", "school_class__number", "name_pinyin"]
         indexes = [
-            models.Index(fields=["school", "status"]),
+            models.Index(fields=["status"], name="student_status"),  # a plain btree (db_index would add a LIKE one)
             models.Index(fields=["school_class", "status"]),
             models.Index(fields=["village", "status"]),
             models.Index(fields=["school", "school_class", "name_pinyin"], name="student_roster_order"),
             # Search (one box): every branch is a left-anchored LIKE 'q%' or an equality, so a btree with
             # varchar_pattern_ops serves it on PostgreSQL whatever the database collation, for any query length
             # (1–2 character queries such as 曾 or zb, which pg_trgm cannot index). id_number and student_number
-            # are unique, so Django already adds their *_like pattern indexes.
+            # are served by their unique constraints below (varchar_pattern_ops).
             models.Index(fields=["name"], name="student_name_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["former_name"], name="student_former_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name_pinyin"], name="student_pinyin_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name_initials"], name="student_initials_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["id_last4"], name="student_id_last4"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number"], name="student_id_number_unique",
+                                    opclasses=["varchar_pattern_ops"],
+                                    violation_error_message="该身份证件号已登记在本区另一名学生名下。"),
+            models.UniqueConstraint(fields=["student_number"], name="student_number_unique",
+                                    opclasses=["varchar_pattern_ops"],
+                                    violation_error_message="该学籍号已登记在本区另一名学生名下。"),
         ]
 
     def __str__(self):
@@ -154,19 +168,20 @@ class FamilyMember(models.Model):
     phone = models.CharField("联系电话", max_length=30, blank=True)
     id_type = models.CharField("身份证件类型", max_length=2, choices=Student.IdType.choices,
                                default=Student.IdType.RESIDENT)
-    id_number = models.CharField("身份证件号", max_length=30, blank=True, db_index=True)
+    id_number = models.CharField("身份证件号", max_length=30, blank=True)  # indexed in Meta (equality only)
     is_guardian = models.BooleanField("是否监护人", default=False)
     works_away = models.BooleanField("外出务工", default=False)
     works_away_place = models.CharField("务工地", max_length=100, blank=True)
     is_disabled = models.BooleanField("残疾", default=False)
     address = models.CharField("现住址", max_length=200, blank=True)
     employer = models.CharField("工作单位", max_length=100, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["id_number"])  # history is found by member (id) and by student
 
     class Meta:
         verbose_name = verbose_name_plural = "家庭成员"
         ordering = ["student", "-is_guardian", "id"]
-        indexes = [models.Index(fields=["name", "phone"], name="family_name_phone")]
+        indexes = [models.Index(fields=["name", "phone"], name="family_name_phone"),
+                   models.Index(fields=["id_number"], name="family_id_number")]
 
     def __str__(self):
         return f"{self.name}（{self.relation}）"

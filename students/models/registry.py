@@ -78,7 +78,7 @@ class VulnerabilityFlag(models.Model):
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name="解除人")
     end_reason = models.CharField("解除原因", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["set_by", "ended_by"])  # found by flag (id) and by student
 
     objects = ScopedQuerySet.as_manager()
 
@@ -232,19 +232,23 @@ class Enrolment(models.Model):
     """
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="enrolments", verbose_name="学生")
+    # Enrolments are looked up by student and by (school, school_year); the other foreign keys get no index of
+    # their own (only a rare delete of a year, grade or class would scan for them — each index costs every
+    # imported row, README "学籍导入").
     school_year = models.ForeignKey("kongchuo.SchoolYear", on_delete=models.PROTECT, related_name="+",
-                                    verbose_name="学年")
+                                    verbose_name="学年", db_index=False)
     school = models.ForeignKey("kongchuo.School", on_delete=models.PROTECT, related_name="enrolments",
-                               verbose_name="学校")
+                               verbose_name="学校", db_index=False)  # leads the (school, school_year) index
     grade = models.ForeignKey("kongchuo.Grade", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name="年级")
+                              verbose_name="年级", db_index=False)
     school_class = models.ForeignKey("kongchuo.SchoolClass", on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="班级")
+                                     related_name="+", verbose_name="班级", db_index=False)
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True)
     end_change = models.ForeignKey(StatusChange, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                   verbose_name="结束原因（异动）")
-    history = HistoricalRecords()
+                                   verbose_name="结束原因（异动）", db_index=False)
+    # history is found by enrolment (id) and by student; its other foreign keys are never searched
+    history = HistoricalRecords(no_db_index=["school_year", "school", "grade", "school_class", "end_change"])
 
     objects = ScopedQuerySet.as_manager()
 

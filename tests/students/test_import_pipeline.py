@@ -1,0 +1,165 @@
+"""The fast write path of the 学籍 import (students/importing/bulk.py + national.py): COPYs held and released chunk by
+chunk, lookahead queries, history text reused from the rows' CSV, ids from the sequences, foreign keys checked inside
+the transaction. These run only on PostgreSQL (the COPY path); SQLite takes the portable path tested elsewhere."""
+import datetime
+import sys
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from students.idnumbers import build as build_id
+from students.importing import bulk, national
+from students.importing.national import NationalImport
+from students.importing.reader import FileFormatError
+from students.importing.samples import write_national
+from students.models import Enrolment, FamilyMember, Student
+from tests import factories as f
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY path: PostgreSQL only")
+
+
+@pytest.fixture(autouse=True)
+def _private_root(settings, tmp_path):
+    settings.KONGCHUO_PRIVATE_ROOT = str(tmp_path / "private")
+
+
+def _id(seq, birth=datetime.date(2016, 5, 6)):
+    return build_id("411503", birth, seq * 2 + 1)
+
+
+def _row(seq, **over):
+    row = {"姓名": f"王{'一二三四五六七八九十'[seq % 10]}明", "性别": "男", "出生日期": "2016-05-06", "身份证件类型": "居民身份证",
+           "身份证件号": _id(seq), "班级": "三年级(1)班", "现住址": "胡洼村5号", "成员1姓名": "王大山", "成员1关系": "父亲",
+           "成员1联系电话": "13912345678", "成员2姓名": "李桂花", "成员2关系": "母亲", "是否留守儿童": "2" if seq % 4 == 0 else "0"}
+    row.update(over)
+    return row
+
+
+def _stamp(user=None):
+    return bulk.Stamp(user_id=getattr(user, "pk", None), reason="测试导入")
+
+
+def test_many_chunks_write_every_row_once_with_history(world, tmp_path, monkeypatch):
+    """23 rows in chunks of 3 then 5: each chunk's COPYs are held until the next chunk has been looked up."""
+    monkeypatch.setattr(national, "FIRST_CHUNK", 3)
+    monkeypatch.setattr(national, "CHUNK", 5)
+    path = write_national(tmp_path / "n.xlsx", [_row(seq) for seq in range(1, 24)])
+    report = NationalImport(school=world.school_a, path=path, actor=world.principal_a).run(commit=True)
+    assert report.committed and (report.new, report.invalid) == (23, 0)
+    students = Student.objects.filter(id_number__in=[_id(s) for s in range(1, 24)])
+    assert students.count() == 23
+    assert Student.history.filter(id__in=students.values("pk"), history_type="+").count() == 23
+    assert FamilyMember.objects.filter(student__in=students).count() == 46
+    assert FamilyMember.history.filter(student_id__in=students.values("pk")).count() == 46
+    assert Enrolment.objects.filter(student__in=students, end_date__isnull=True).count() == 23
+    assert report.details["flags_created"] == 5  # seq 4, 8, 12, 16, 20
+    assert report.rows_written == 2 * (23 + 46 + 23 + 5)
+    # every student's family points at that student (ids were allocated before the COPYs)
+    for student in students:
+        assert sorted(student.family_members.values_list("relation", flat=True)) == ["母亲", "父亲"]
+
+
+def test_a_duplicate_in_a_later_chunk_is_caught_although_the_first_is_not_yet_written(world, tmp_path, monkeypatch):
+    """Row 9 repeats row 2's ID; when chunk 2 is looked up, chunk 1's rows are still held (not in the table)."""
+    monkeypatch.setattr(national, "FIRST_CHUNK", 3)
+    monkeypatch.setattr(national, "CHUNK", 3)
+    rows = [_row(seq) for seq in range(1, 9)] + [_row(2, 姓名="重复生")]
+    path = write_national(tmp_path / "n.xlsx", rows)
+    report = NationalImport(school=world.school_a, path=path).run(commit=True, valid_only=True)
+    assert report.committed and (report.new, report.invalid) == (8, 1)
+    assert "与第 5 行的身份证件号相同" in report.errors[0]["message"]  # header on row 3: data row 2 is Excel row 5
+    assert Student.objects.filter(id_number=_id(2)).count() == 1
+
+
+def test_existing_students_in_a_later_chunk_are_updated_not_duplicated(world, tmp_path, monkeypatch):
+    monkeypatch.setattr(national, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(national, "CHUNK", 2)
+    rows = [_row(seq) for seq in range(1, 8)]
+    NationalImport(school=world.school_a, path=write_national(tmp_path / "a.xlsx", rows)).run(commit=True)
+    rows[5]["联系电话"] = "13800000006"
+    rows.append(_row(30))
+    report = NationalImport(school=world.school_a, path=write_national(tmp_path / "b.xlsx", rows)).run(commit=True)
+    assert (report.new, report.updated, report.unchanged) == (1, 1, 6)
+    assert Student.objects.get(id_number=_id(6)).phone == "13800000006"
+    assert Student.objects.filter(id_number__in=[_id(s) for s in (*range(1, 8), 30)]).count() == 8
+
+
+def test_a_query_outside_lookahead_sees_the_held_rows(world):
+    """Any other query inside background_copy() first starts and waits for the held COPYs."""
+    school = world.school_a
+    with transaction.atomic():
+        with bulk.background_copy() as worker:
+            rows = [{"name": "甲乙", "gender": "M", "birth_date": datetime.date(2016, 1, 1), "school_id": school.pk,
+                     "id_number": _id(401), "student_number": "G" + _id(401)}]
+            bulk.insert(Student, rows, _stamp())
+            assert worker.held  # not started yet
+            with bulk.lookahead():
+                assert not Student.objects.filter(id_number=_id(401)).exists()  # looks at what was there before
+            assert Student.objects.filter(id_number=_id(401)).exists()  # a normal query waits for them
+            assert not worker.held
+        transaction.set_rollback(True)
+
+
+def test_history_reuses_the_csv_text_and_falls_back_when_a_value_holds_a_line_break(world):
+    student = f.StudentFactory(school_class=world.class_a31)
+    stamp = _stamp(world.principal_a)
+    rows = [{"student_id": student.pk, "name": "张三", "relation": "父亲", "address": "第一行\n第二行，\"引号\""},
+            {"student_id": student.pk, "name": "李四", "relation": "母亲", "address": "普通地址"}]
+    with transaction.atomic():
+        with bulk.background_copy():
+            bulk.insert(FamilyMember, rows, stamp)
+    for row in rows:
+        member = FamilyMember.objects.get(pk=row["id"])
+        record = FamilyMember.history.get(id=row["id"])
+        assert member.address == record.address == row["address"]
+        assert (record.history_type, record.history_user_id, record.history_change_reason) == (
+            "+", world.principal_a.pk, "测试导入")
+    clean = [{"student_id": student.pk, "name": "王五", "relation": "祖父", "employer": ""}]
+    bulk.insert(FamilyMember, clean, stamp)
+    record = FamilyMember.history.get(id=clean[0]["id"])
+    assert (record.name, record.employer, record.works_away) == ("王五", "", False)
+
+
+def test_allocate_many_takes_distinct_ids_from_each_sequence(db):
+    ids = bulk.allocate_many({Student: 3, FamilyMember: 5, Enrolment: 0})
+    assert len(set(ids[Student])) == 3 and len(set(ids[FamilyMember])) == 5 and ids[Enrolment] == []
+    assert bulk.allocate_ids(Student, 2)[0] > max(ids[Student])
+
+
+def test_a_broken_foreign_key_fails_inside_the_copy_and_nothing_is_kept(world):
+    before = FamilyMember.objects.count()
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            bulk.check_constraints_now()
+            with bulk.background_copy():
+                bulk.insert(FamilyMember, [{"student_id": 987654321, "name": "无主", "relation": "父亲"}], _stamp())
+    assert FamilyMember.objects.count() == before
+
+
+def test_the_switch_interval_is_restored_after_the_import(world):
+    before = sys.getswitchinterval()
+    with transaction.atomic():
+        with bulk.background_copy():
+            assert sys.getswitchinterval() == min(before, bulk.IMPORT_SWITCH_INTERVAL)
+        transaction.set_rollback(True)
+    assert sys.getswitchinterval() == before
+
+
+def test_an_id_registered_meanwhile_by_someone_else_refuses_the_whole_import_in_chinese(world, tmp_path, monkeypatch):
+    """Between a chunk's lookup and its COPY another user registers one of its ID numbers: the database refuses
+    the write, nothing of the file is kept, and the message says what to do."""
+    allocate = bulk.allocate_many
+
+    def allocate_then_someone_registers(counts):
+        ids = allocate(counts)
+        if not Student.objects.filter(id_number=_id(3)).exists():
+            f.StudentFactory(school_class=world.class_b31, id_number=_id(3), student_number="L9999")
+        return ids
+
+    monkeypatch.setattr(bulk, "allocate_many", allocate_then_someone_registers)
+    path = write_national(tmp_path / "n.xlsx", [_row(seq) for seq in range(1, 6)])
+    before = (Student.objects.count(), FamilyMember.objects.count(), Student.history.count())
+    with pytest.raises(FileFormatError, match="本次未保存任何数据"):
+        NationalImport(school=world.school_a, path=path).run(commit=True)
+    assert (Student.objects.count(), FamilyMember.objects.count(), Student.history.count()) == before
+    assert not Student.objects.filter(id_number__in=[_id(seq) for seq in range(1, 6)]).exists()
