@@ -15,6 +15,7 @@ import queue
 import sys
 import threading
 from operator import itemgetter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -64,17 +65,16 @@ class CopyWorker:
     Python prepares the next chunk while PostgreSQL ingests this one (psycopg2 releases the GIL while it waits for
     the server and serialises statements on a connection, so the main thread's next query simply waits).
 
-    Submitted COPYs are *held* until release() (or the next query, or close()): the importer looks up the next
-    chunk's existing students first (a query the held rows cannot change — see lookahead()), then releases, so the
-    database ingests chunk K while Python builds chunk K+1. Jobs run in order; the first failure is re-raised by
-    close() / the next submit() / flush()."""
+    Jobs run in the order they are queued. COPYs are *held* until release() (or any query of the importing thread,
+    or close()); ask(fn) queues a read — the next chunk's lookup and ids — at once, ahead of the held COPYs. So the
+    importer queues "look up chunk K+1", then releases "write chunk K", and PostgreSQL goes from one to the next
+    without waiting for Python. The first failure is re-raised by close() / submit() / flush() / the asked result."""
 
     def __init__(self):
         connection.ensure_connection()
         self.raw = connection.connection
-        self.jobs = queue.Queue(maxsize=16)
+        self.jobs = queue.Queue(maxsize=32)
         self.held = []
-        self.looking_ahead = False
         self.error = None
         self.busy_seconds = 0.0
         self.thread = threading.Thread(target=self._run, name="kc-import-copy", daemon=True)
@@ -88,21 +88,42 @@ class CopyWorker:
             try:
                 if job is None:
                     return
-                if self.error is None:
-                    sql, buf = job
-                    started = time.perf_counter()
+                kind, payload, result = job
+                if self.error is not None:
+                    if result is not None:
+                        result.set_exception(self.error)
+                    continue
+                started = time.perf_counter()
+                try:
                     with connection.wrap_database_errors, self.raw.cursor() as cursor:  # Django's IntegrityError…
-                        cursor.copy_expert(sql, buf, size=COPY_READ_SIZE)
+                        if kind == "copy":
+                            cursor.copy_expert(*payload, size=COPY_READ_SIZE)
+                        else:
+                            value = payload(cursor)
+                except Exception as exc:  # noqa: BLE001 - handed to the importing thread
+                    self.error = exc
+                    if result is not None:
+                        result.set_exception(exc)
+                    continue
+                if kind == "copy":
                     self.busy_seconds += time.perf_counter() - started
-            except Exception as exc:  # noqa: BLE001 - handed to the importing thread
-                self.error = exc
+                else:
+                    result.set_result(value)
             finally:
                 self.jobs.task_done()
 
     def submit(self, sql, buf):
         if self.error is not None:
             raise self.error
-        self.held.append((sql, buf))
+        self.held.append(("copy", (sql, buf), None))
+
+    def ask(self, fn):
+        """Queue fn(cursor) now (ahead of the held COPYs); returns a Future of its result."""
+        if self.error is not None:
+            raise self.error
+        result = Future()
+        self.jobs.put(("call", fn, result))
+        return result
 
     def release(self):
         """Start the held COPYs (in the order they were submitted)."""
@@ -110,25 +131,12 @@ class CopyWorker:
         for job in held:
             self.jobs.put(job)
 
-    def wait(self):
-        """Wait until every released COPY is done (held ones stay held)."""
+    def flush(self):
+        """Start the held COPYs and wait until everything queued is done."""
+        self.release()
         self.jobs.join()
         if self.error is not None:
             raise self.error
-
-    def flush(self):
-        self.release()
-        self.wait()
-
-    @contextlib.contextmanager
-    def lookahead(self):
-        """Queries in this block do not need the held rows (they look up what was there before the import, or take
-        ids from a sequence): they wait only for the released COPYs, which frees the connection."""
-        self.looking_ahead = True
-        try:
-            yield
-        finally:
-            self.looking_ahead = False
 
     def close(self):
         self.release()
@@ -156,12 +164,8 @@ def background_copy():
 
     def wait_for_copies(execute, sql, params, many, context):
         # psycopg2 does not guard a connection in COPY state against a second thread: every query of the
-        # importing thread first waits until the running COPYs are done (they overlap with pure-Python work only),
-        # and — unless it is a lookahead query — releases and waits for the held ones too, so it sees every row.
-        if worker.looking_ahead:
-            worker.wait()
-        else:
-            worker.flush()
+        # importing thread first starts the held COPYs and waits until all are done, so it sees every row.
+        worker.flush()
         return execute(sql, params, many, context)
 
     try:
@@ -181,10 +185,16 @@ def background_copy():
         sys.setswitchinterval(switch_interval)
 
 
-def lookahead():
-    """See CopyWorker.lookahead (a no-op outside background_copy())."""
+def ask(fn):
+    """fn(cursor) in turn on the import's connection: inside background_copy() queued ahead of the held COPYs (the
+    worker runs it as soon as the COPYs released before are done); elsewhere at once. Returns a Future."""
     worker = getattr(_worker, "current", None)
-    return worker.lookahead() if worker is not None else contextlib.nullcontext()
+    if worker is not None:
+        return worker.ask(fn)
+    result = Future()
+    with connection.cursor() as cursor:
+        result.set_result(fn(cursor))
+    return result
 
 
 def release():
@@ -301,21 +311,32 @@ def allocate_ids(model, count):
 
 
 def allocate_many(counts):
-    """{model: count} → {model: [ids]} from each table's sequence in one round trip (PostgreSQL); [] elsewhere.
-    nextval() of a regclass constant: resolving the sequence per row (pg_get_serial_sequence) cost 8× the nextval."""
-    ids = {model: [] for model in counts}
-    wanted = [(model, count) for model, count in counts.items() if count]
-    if not wanted or not use_copy():
-        return ids
+    """{model: count} → {model: [ids]} from each table's sequence in one round trip (PostgreSQL); [] elsewhere."""
+    query = allocation_query(counts)
+    with connection.cursor() as cursor:
+        return query(cursor)
+
+
+def allocation_query(counts):
+    """fn(cursor) → {model: [ids]} for {model: count}, built here (the sequences' names are looked up once, on this
+    thread) so that it can run on the COPY worker (ask()). nextval() of a regclass constant: resolving the sequence
+    per row (pg_get_serial_sequence) cost 8× the nextval itself."""
+    wanted = [(model, count) for model, count in counts.items() if count] if use_copy() else []
     parts, params = [], []
     for index, (model, count) in enumerate(wanted):
         parts.append(f"SELECT {index}, nextval(%s::regclass) FROM generate_series(1, %s)")
         params += [_sequence(model), count]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        for index, new_id in cursor.fetchall():
-            ids[wanted[index][0]].append(new_id)
-    return ids
+    sql = " UNION ALL ".join(parts)
+
+    def run(cursor):
+        ids = {model: [] for model in counts}
+        if wanted:
+            cursor.execute(sql, params)
+            for index, new_id in cursor.fetchall():
+                ids[wanted[index][0]].append(new_id)
+        return ids
+
+    return run
 
 
 def insert(model, rows, stamp, ids=None):

@@ -167,6 +167,7 @@ class NationalImport:
         self.villages = sorted(villages, key=lambda v: -len(v[0]))
         self.seen_ids, self.seen_sns = {}, {}
         self.matched_pks = set()
+        self._new_last_chunk = None  # rows of the previous chunk that were new (None before the first)
         self.stamp = bulk.Stamp(user_id=getattr(self.actor, "pk", None), reason=self.reason)
 
     def _process(self, *, commit, valid_only):
@@ -197,13 +198,14 @@ class NationalImport:
         timings = self.report.details["timings"]
         started = time.perf_counter()
         writing = commit and (valid_only or not self.report.invalid)
-        # The lookups of this chunk (and its new ids) run before the previous chunk's held COPYs start: they only
-        # concern students that existed before the import (rows repeated within the file are caught by seen_ids).
-        with bulk.lookahead():
-            self._classify(chunk)
-            if writing:
-                self._allocate(chunk)
+        # This chunk's lookup (and its ids) is queued ahead of the previous chunk's held COPYs, which are released
+        # right after: PostgreSQL answers the lookup, then writes chunk K-1 while Python classifies and builds this
+        # chunk. The lookup only concerns students registered before the import (a row repeating an earlier row of
+        # the file is caught by seen_ids first).
+        answer = bulk.ask(self._lookup_query(chunk, writing))
         bulk.release()
+        found, self._ids = answer.result()
+        self._classify(chunk, found)
         timings["classify"] += time.perf_counter() - started
         report = self.report
         for row in chunk:
@@ -214,6 +216,7 @@ class NationalImport:
                     report.error(row.number, column, value, message)
             else:
                 setattr(report, row.outcome, getattr(report, row.outcome) + 1)
+        self._new_last_chunk = sum(1 for row in chunk if row.outcome == "new")
         if commit and (valid_only or not report.invalid):
             started = time.perf_counter()
             self._write([r for r in chunk if not r.errors])
@@ -343,18 +346,44 @@ class NationalImport:
             self.report.warning(row.number, prefix + "身份证件号", note)
 
     # ------------------------------------------------------------------ matching a chunk with the database
-    def _classify(self, chunk):
+    def _lookup_query(self, chunk, writing):
+        """fn(cursor) → (students registered with the chunk's ID numbers or 学籍号 as value dicts, ids for the rows
+        the chunk may insert). Built here, run in turn on the import's connection (bulk.ask). The ids are an upper
+        bound (every valid row might be new): unused ones only leave gaps in the sequences."""
         ids = {r.id_key for r in chunk if r.id_key}
         sns = {r.sn_key for r in chunk if r.sn_key}
-        by_id, by_sn = {}, {}
-        fields = [f.attname for f in Student._meta.concrete_fields]
+        lookup = None
         if ids or sns:  # one query for both keys
-            for existing in (Student.objects.filter(Q(id_number__in=ids) | Q(student_number__in=sns))
-                             .values(*fields, "school__name")):
-                if existing["id_number"] in ids:
-                    by_id[existing["id_number"]] = existing
-                if existing["student_number"]:
-                    by_sn[existing["student_number"]] = existing
+            columns = [f.attname for f in Student._meta.concrete_fields] + ["school__name"]
+            qs = Student.objects.filter(Q(id_number__in=ids) | Q(student_number__in=sns)).values(*columns)
+            lookup = (qs.query.get_compiler(using=qs.db).as_sql(), columns)
+        allocate = None
+        if writing:
+            valid = [r for r in chunk if not r.errors]
+            if self._new_last_chunk == 0:
+                valid = []  # the previous chunk was all registered students (a re-import): take ids when needed
+            allocate = bulk.allocation_query({
+                Student: len(valid), FamilyMember: sum(len(r.members) for r in valid), Enrolment: len(valid),
+                VulnerabilityFlag: sum(len(set(r.flags)) for r in valid)})
+
+        def run(cursor):
+            found = []
+            if lookup is not None:
+                (sql, params), columns = lookup
+                cursor.execute(sql, params)
+                found = [dict(zip(columns, values)) for values in cursor.fetchall()]
+            return found, (allocate(cursor) if allocate is not None else {})
+
+        return run
+
+    def _classify(self, chunk, found):
+        ids = {r.id_key for r in chunk if r.id_key}
+        by_id, by_sn = {}, {}
+        for existing in found:
+            if existing["id_number"] in ids:
+                by_id[existing["id_number"]] = existing
+            if existing["student_number"]:
+                by_sn[existing["student_number"]] = existing
         for row in chunk:
             self._match(row, by_id, by_sn)
         existing_ids = [r.existing["id"] for r in chunk if r.existing and not r.errors]
@@ -491,16 +520,6 @@ class NationalImport:
             self.report.bump("classes_created", self.resolver.materialise())
             school_class = self.resolver.classes[key]
         return {"school_id": self.school.pk, "grade_id": school_class.grade_id, "school_class_id": school_class.pk}
-
-    def _allocate(self, chunk):
-        """Ids for the rows this chunk may insert (an upper bound: unused ids only leave gaps in the sequences),
-        taken before writing so that no query sits between the chunk's COPYs."""
-        rows = [r for r in chunk if not r.errors]
-        new = sum(1 for r in rows if r.outcome == "new")
-        members = sum(1 for r in rows for op, _, _ in r.member_ops if op == "new")
-        flags = sum(len(r.new_flags) for r in rows)
-        self._ids = bulk.allocate_many({Student: new, FamilyMember: members, Enrolment: new,
-                                        VulnerabilityFlag: flags})
 
     def _write(self, rows):
         stamp, today = self.stamp, self.today

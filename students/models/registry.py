@@ -78,7 +78,8 @@ class VulnerabilityFlag(models.Model):
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name="解除人")
     end_reason = models.CharField("解除原因", max_length=200, blank=True)
-    history = HistoricalRecords(no_db_index=["set_by", "ended_by"])  # found by flag (id) and by student
+    # found by flag (id) and by student; history_user: see Student.history
+    history = HistoricalRecords(no_db_index=["set_by", "ended_by"], user_db_constraint=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -235,20 +236,26 @@ class Enrolment(models.Model):
     # Enrolments are looked up by student and by (school, school_year); the other foreign keys get no index of
     # their own (only a rare delete of a year, grade or class would scan for them — each index costs every
     # imported row, README "学籍导入").
+    # school, grade and school_class copy the student's own (database-checked) placement when the enrolment is
+    # opened, so the database does not check them a second time (db_constraint=False): those checks of the same few
+    # school/grade/class rows cost ~1 s per 50,000 imported students. PROTECT still guards deletes (Django).
     school_year = models.ForeignKey("kongchuo.SchoolYear", on_delete=models.PROTECT, related_name="+",
                                     verbose_name="学年", db_index=False)
     school = models.ForeignKey("kongchuo.School", on_delete=models.PROTECT, related_name="enrolments",
-                               verbose_name="学校", db_index=False)  # leads the (school, school_year) index
+                               verbose_name="学校", db_index=False,  # leads the (school, school_year) index
+                               db_constraint=False)
     grade = models.ForeignKey("kongchuo.Grade", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              verbose_name="年级", db_index=False)
+                              verbose_name="年级", db_index=False, db_constraint=False)
     school_class = models.ForeignKey("kongchuo.SchoolClass", on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+", verbose_name="班级", db_index=False)
+                                     related_name="+", verbose_name="班级", db_index=False, db_constraint=False)
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True)
     end_change = models.ForeignKey(StatusChange, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name="结束原因（异动）", db_index=False)
-    # history is found by enrolment (id) and by student; its other foreign keys are never searched
-    history = HistoricalRecords(no_db_index=["school_year", "school", "grade", "school_class", "end_change"])
+    # history is found by enrolment (id) and by student; its other foreign keys are never searched;
+    # history_user: see Student.history
+    history = HistoricalRecords(no_db_index=["school_year", "school", "grade", "school_class", "end_change"],
+                                user_db_constraint=False)
 
     objects = ScopedQuerySet.as_manager()
 

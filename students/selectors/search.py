@@ -29,7 +29,8 @@ def search_q(raw):
         return None
     parts = []
     if _CJK.search(q):
-        parts += [Q(name__startswith=q), Q(former_name__startswith=q)]
+        # ~Q(former_name=""): the 曾用名 index holds only students who have one (a partial index)
+        parts += [Q(name__startswith=q), Q(former_name__startswith=q) & ~Q(former_name="")]
     if q.isascii() and q.isalpha():
         low = q.lower()
         parts += [Q(name_pinyin__startswith=low), Q(name_initials__startswith=low)]

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from kongchuo.models import Area, School, SchoolYear, SubDistrict, Village
+from kongchuo.models import Area, Role, RoleAssignment, School, SchoolYear, SubDistrict, User, Village
 from students.importing.samples import NationalExport
 from students.models import Enrolment, FamilyMember, Student, VulnerabilityFlag
 from tests.perf.bench_table import is_small, record
@@ -34,6 +34,8 @@ TIME_BUDGET = None if is_small() else 15.0
 RATE_BUDGET = None if is_small() else 10_000
 MEMORY_BUDGET = None if is_small() else 512
 CACHE = Path(os.environ.get("KC_BENCH_CACHE", ROOT / "var" / "bench"))
+ADMIN = "bench_school_admin"
+IMPORT_RUNS = 1 if is_small() else 3  # the figure is the median run (this machine's timing varies ±10 %)
 
 
 def _file():
@@ -76,14 +78,27 @@ def _phases(out):
 
 
 def _world():
+    """The benchmark's district: one school, three villages, the current year, and the school's admin, who imports
+    (as from the web page: every history row carries the user)."""
     area = Area.objects.create(name="基准管理区", code="419999")
     sub = SubDistrict.objects.create(area=area, name="基准办事处", code="BENCHSD1")
     for i, name in enumerate(["基准一村", "基准二村", "基准社区"]):
         Village.objects.create(subdistrict=sub, name=name, code=f"BENCHV{i}")
     SchoolYear.objects.create(name="2026-2027", start_date=date(2026, 9, 1), end_date=date(2027, 8, 31),
                               is_current=True)
-    return School.objects.create(area=area, subdistrict=sub, code=SCHOOL_CODE, name="基准测试小学",
-                                 kind=School.Kind.PRIMARY)
+    school = School.objects.create(area=area, subdistrict=sub, code=SCHOOL_CODE, name="基准测试小学",
+                                   kind=School.Kind.PRIMARY)
+    admin = User.objects.create_user(ADMIN, password="Bench-2026-import", real_name="基准管理员")
+    RoleAssignment.objects.create(user=admin, role=Role.SCHOOL_ADMIN, school=school)
+    return school
+
+
+def _truncate_registry():
+    """Empty the tables the import writes (the benchmark database holds nothing else of value)."""
+    tables = [t for model in (Student, FamilyMember, Enrolment, VulnerabilityFlag)
+              for t in (model._meta.db_table, model.history.model._meta.db_table)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
 
 
 def _read_only_seconds(path):
@@ -120,6 +135,7 @@ def _raw_copy_seconds(school):
                 dumps.append((table, key, buf))
     with transaction.atomic():
         with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the import checks every foreign key too
             for table, key, _ in reversed(dumps):
                 cursor.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM {Student._meta.db_table} "
                                f"WHERE school_id = %s)" if table != Student._meta.db_table else
@@ -147,21 +163,29 @@ def test_bench_national_import():
     record(f"学籍 preview (dry run), {ROWS:,} rows (s)", preview, budget=TIME_BUDGET, baseline=read_seconds,
            baseline_label="read file only")
 
-    code, out, _ = _manage("import_students", str(path), "--school", SCHOOL_CODE, "--commit", "--show", "0")
-    assert code == 0, out[-3000:]
-    seconds = _figure(r"用时 ([\d.]+) 秒", out)
+    runs = []
+    for run in range(IMPORT_RUNS):
+        if run:
+            _truncate_registry()
+        code, out, _ = _manage("import_students", str(path), "--school", SCHOOL_CODE, "--user", ADMIN, "--commit",
+                               "--show", "0")
+        assert code == 0, out[-3000:]
+        runs.append((_figure(r"用时 ([\d.]+) 秒", out), out))
+    seconds, out = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
     written = _figure(r"写入数据库 (\d+) 行", out, int)
     peak = _figure(r"峰值内存 (\d+) MB", out)
     assert Student.objects.filter(school=school).count() == ROWS
     assert FamilyMember.objects.filter(student__school=school).count() == 2 * ROWS
-    assert Student.history.filter(school_id=school.pk).count() == ROWS
+    assert Student.history.filter(school_id=school.pk, history_user__username=ADMIN).count() == ROWS
 
     copy_seconds, copy_rows = _raw_copy_seconds(school)
     assert copy_rows == written, (copy_rows, written)
     record(f"学籍 import {ROWS:,} students + {2 * ROWS:,} guardians, with history (s)", seconds,
            budget=TIME_BUDGET, baseline=copy_seconds, baseline_label="raw COPY of the same rows",
-           note=f"{written:,} rows written (students, guardians, enrolments, flags and one history row each); "
-                f"phases: {_phases(out)}")
+           note=f"{written:,} rows written (students, guardians, enrolments, flags and one history row each), "
+                f"imported by the school's admin; median of {len(runs)} runs "
+                f"({', '.join(f'{r[0]:.1f}' for r in runs)} s); phases of that run: {_phases(out)}; the baseline "
+                f"COPYs the same rows in one transaction with the same indexes and foreign-key checks")
     record("学籍 import throughput (db rows/s)", written / seconds, budget=RATE_BUDGET, higher_is_better=True,
            baseline=written / copy_seconds, baseline_label="raw COPY")
 
@@ -173,7 +197,8 @@ def test_bench_national_import():
            baseline_label="idle Django process",
            note="python-calamine holds the sheet while it is read (~5 KB a row); rows are processed in chunks of 2,000")
 
-    code, out, _ = _manage("import_students", str(path), "--school", SCHOOL_CODE, "--commit", "--show", "0")
+    code, out, _ = _manage("import_students", str(path), "--school", SCHOOL_CODE, "--user", ADMIN, "--commit",
+                           "--show", "0")
     assert code == 0 and "无变化 %d" % ROWS in out, out[-2000:]
     record(f"学籍 re-import unchanged file, {ROWS:,} rows (s)", _figure(r"用时 ([\d.]+) 秒", out),
            budget=TIME_BUDGET, baseline=preview, baseline_label="preview")

@@ -84,8 +84,9 @@ def test_existing_students_in_a_later_chunk_are_updated_not_duplicated(world, tm
     assert Student.objects.filter(id_number__in=[_id(s) for s in (*range(1, 8), 30)]).count() == 8
 
 
-def test_a_query_outside_lookahead_sees_the_held_rows(world):
-    """Any other query inside background_copy() first starts and waits for the held COPYs."""
+def test_asked_reads_run_ahead_of_held_copies_and_other_queries_see_every_row(world):
+    """ask() is queued ahead of the held COPYs (it sees what was there before); any other query of the importing
+    thread first starts the held COPYs and waits for them."""
     school = world.school_a
     with transaction.atomic():
         with bulk.background_copy() as worker:
@@ -93,9 +94,17 @@ def test_a_query_outside_lookahead_sees_the_held_rows(world):
                      "id_number": _id(401), "student_number": "G" + _id(401)}]
             bulk.insert(Student, rows, _stamp())
             assert worker.held  # not started yet
-            with bulk.lookahead():
-                assert not Student.objects.filter(id_number=_id(401)).exists()  # looks at what was there before
-            assert Student.objects.filter(id_number=_id(401)).exists()  # a normal query waits for them
+
+            def count(cursor):
+                cursor.execute("SELECT count(*) FROM students_student WHERE id_number = %s", [_id(401)])
+                return cursor.fetchone()[0]
+
+            answer = bulk.ask(count)
+            bulk.release()
+            assert answer.result() == 0  # asked before the release: ran first
+            assert bulk.ask(count).result() == 1  # asked after it: the COPY ran first
+            bulk.insert(Student, [dict(rows[0], id_number=_id(402), student_number="G" + _id(402))], _stamp())
+            assert Student.objects.filter(id_number=_id(402)).exists()  # an ORM query waits for the held COPY
             assert not worker.held
         transaction.set_rollback(True)
 
@@ -126,6 +135,20 @@ def test_allocate_many_takes_distinct_ids_from_each_sequence(db):
     assert bulk.allocate_ids(Student, 2)[0] > max(ids[Student])
 
 
+def test_the_raw_lookup_gives_the_same_values_as_the_orm(world, tmp_path):
+    """The chunk lookup runs as raw SQL on the worker's cursor: its dicts must equal QuerySet.values()."""
+    importer = NationalImport(school=world.school_a, path=write_national(tmp_path / "n.xlsx", [_row(1)]))
+    importer._prepare()
+    chunk = [importer._parse(number, cells) for number, cells in importer.reader.rows()]
+    importer.reader.close()
+    student = Student.objects.get(pk=world.a1.pk)
+    chunk[0].id_key, chunk[0].sn_key = student.id_number, None
+    found, ids = bulk.ask(importer._lookup_query(chunk, writing=True)).result()
+    fields = [field.attname for field in Student._meta.concrete_fields]
+    assert found == list(Student.objects.filter(pk=student.pk).values(*fields, "school__name"))
+    assert len(ids[Student]) == 1 and len(ids[FamilyMember]) == 2
+
+
 def test_a_broken_foreign_key_fails_inside_the_copy_and_nothing_is_kept(world):
     before = FamilyMember.objects.count()
     with pytest.raises(IntegrityError):
@@ -148,15 +171,14 @@ def test_the_switch_interval_is_restored_after_the_import(world):
 def test_an_id_registered_meanwhile_by_someone_else_refuses_the_whole_import_in_chinese(world, tmp_path, monkeypatch):
     """Between a chunk's lookup and its COPY another user registers one of its ID numbers: the database refuses
     the write, nothing of the file is kept, and the message says what to do."""
-    allocate = bulk.allocate_many
+    classify = NationalImport._classify
 
-    def allocate_then_someone_registers(counts):
-        ids = allocate(counts)
+    def classify_then_someone_registers(self, chunk, found):
+        classify(self, chunk, found)
         if not Student.objects.filter(id_number=_id(3)).exists():
             f.StudentFactory(school_class=world.class_b31, id_number=_id(3), student_number="L9999")
-        return ids
 
-    monkeypatch.setattr(bulk, "allocate_many", allocate_then_someone_registers)
+    monkeypatch.setattr(NationalImport, "_classify", classify_then_someone_registers)
     path = write_national(tmp_path / "n.xlsx", [_row(seq) for seq in range(1, 6)])
     before = (Student.objects.count(), FamilyMember.objects.count(), Student.history.count())
     with pytest.raises(FileFormatError, match="本次未保存任何数据"):
