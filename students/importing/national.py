@@ -24,7 +24,7 @@ from operator import mul
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -78,6 +78,51 @@ def _no_cyclic_gc():
     finally:
         if enabled:
             gc.enable()
+
+
+class Registered:
+    """What the registry already holds for a chunk's registered students: the ones with an open enrolment, their
+    family members (value dicts by student) and their active flag kinds. Fetched as raw SQL with arrays (= ANY) on
+    the import's cursor, in the same job as the chunk's lookup (bulk.ask)."""
+
+    def __init__(self):
+        self.enrolled, self.members, self.flags = set(), defaultdict(list), defaultdict(set)
+
+    @classmethod
+    def fetch(cls, cursor, student_ids):
+        if not bulk.use_copy():
+            return cls.fetch_orm(student_ids)
+        found = cls()
+        qn = connection.ops.quote_name
+        cursor.execute(f"SELECT student_id FROM {qn(Enrolment._meta.db_table)} "
+                       "WHERE student_id = ANY(%s) AND end_date IS NULL", [student_ids])
+        found.enrolled = {student_id for (student_id,) in cursor.fetchall()}
+        fields = FamilyMember._meta.concrete_fields
+        cursor.execute(f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(FamilyMember._meta.db_table)} "
+                       "WHERE student_id = ANY(%s) ORDER BY student_id, is_guardian DESC, id", [student_ids])  # Meta.ordering
+        names = [f.attname for f in fields]
+        for values in cursor.fetchall():
+            member = dict(zip(names, values))
+            found.members[member["student_id"]].append(member)
+        cursor.execute(f"SELECT student_id, kind FROM {qn(VulnerabilityFlag._meta.db_table)} "
+                       "WHERE student_id = ANY(%s) AND end_date IS NULL", [student_ids])
+        for student_id, kind in cursor.fetchall():
+            found.flags[student_id].add(kind)
+        return found
+
+    @classmethod
+    def fetch_orm(cls, student_ids):
+        """The same through the ORM (SQLite, the portable path): runs on the importing thread."""
+        found = cls()
+        found.enrolled = set(Enrolment.objects.filter(student_id__in=student_ids, end_date__isnull=True)
+                             .values_list("student_id", flat=True))
+        for member in (FamilyMember.objects.filter(student_id__in=student_ids)
+                       .values(*[f.attname for f in FamilyMember._meta.concrete_fields])):
+            found.members[member["student_id"]].append(member)
+        for student_id, kind in (VulnerabilityFlag.objects.filter(student_id__in=student_ids, end_date__isnull=True)
+                                 .values_list("student_id", "kind")):
+            found.flags[student_id].add(kind)
+        return found
 
 
 class _Row:
@@ -171,7 +216,10 @@ class NationalImport:
         self.stamp = bulk.Stamp(user_id=getattr(self.actor, "pk", None), reason=self.reason)
 
     def _process(self, *, commit, valid_only):
-        chunk = []
+        """Chunks flow through a two-stage pipeline: chunk K's lookup is queued (bulk.ask) as soon as it is parsed,
+        then chunk K-1 — whose lookup was answered meanwhile — is classified and written. So neither side waits:
+        PostgreSQL answers the lookups and takes the COPYs in turn while Python parses, classifies and builds."""
+        chunk, pending = [], None
         timings = self.report.details.setdefault("timings", {"read_parse": 0.0, "classify": 0.0, "write": 0.0})
         started = time.perf_counter()
         size = FIRST_CHUNK  # a small first chunk: the database starts writing sooner
@@ -180,12 +228,14 @@ class NationalImport:
             if len(chunk) >= size:
                 size = CHUNK
                 timings["read_parse"] += time.perf_counter() - started
-                self._chunk(chunk, commit=commit, valid_only=valid_only)
+                pending = self._advance(chunk, pending, commit=commit, valid_only=valid_only)
                 chunk = []
                 started = time.perf_counter()
         timings["read_parse"] += time.perf_counter() - started
         if chunk:
-            self._chunk(chunk, commit=commit, valid_only=valid_only)
+            pending = self._advance(chunk, pending, commit=commit, valid_only=valid_only)
+        if pending is not None:
+            self._finish(*pending, commit=commit, valid_only=valid_only)
         for key in timings:
             timings[key] = round(timings[key], 3)
         on_roll = set(Student.objects.filter(school=self.school, status__in=Student.ON_ROLL_STATUSES)
@@ -194,18 +244,21 @@ class NationalImport:
         self.report.details["classes_to_create"] = sorted(label for key, label in self.resolver.to_create.items()
                                                           if key not in self.resolver.classes)
 
-    def _chunk(self, chunk, *, commit, valid_only):
+    def _advance(self, chunk, pending, *, commit, valid_only):
+        """Queue `chunk`'s lookup, then finish the previous chunk; returns the new pending (chunk, answer).
+        The lookup only concerns students registered before the import — a row repeating an earlier row of the file
+        is caught by seen_ids first, whether or not that row is written yet."""
+        writing = commit and (valid_only or not self.report.invalid)
+        answer = bulk.ask(self._lookup_query(chunk, writing))
+        if pending is not None:
+            self._finish(*pending, commit=commit, valid_only=valid_only)
+        return chunk, answer
+
+    def _finish(self, chunk, answer, *, commit, valid_only):
         timings = self.report.details["timings"]
         started = time.perf_counter()
-        writing = commit and (valid_only or not self.report.invalid)
-        # This chunk's lookup (and its ids) is queued ahead of the previous chunk's held COPYs, which are released
-        # right after: PostgreSQL answers the lookup, then writes chunk K-1 while Python classifies and builds this
-        # chunk. The lookup only concerns students registered before the import (a row repeating an earlier row of
-        # the file is caught by seen_ids first).
-        answer = bulk.ask(self._lookup_query(chunk, writing))
-        bulk.release()
-        found, self._ids = answer.result()
-        self._classify(chunk, found)
+        found, registered, self._ids = answer.result()
+        self._classify(chunk, found, registered)
         timings["classify"] += time.perf_counter() - started
         report = self.report
         for row in chunk:
@@ -220,6 +273,7 @@ class NationalImport:
         if commit and (valid_only or not report.invalid):
             started = time.perf_counter()
             self._write([r for r in chunk if not r.errors])
+            bulk.release()  # queued behind the next chunk's lookup
             timings["write"] += time.perf_counter() - started
 
     # ------------------------------------------------------------------ cleaning one row
@@ -367,16 +421,18 @@ class NationalImport:
                 VulnerabilityFlag: sum(len(set(r.flags)) for r in valid)})
 
         def run(cursor):
-            found = []
+            found, registered = [], Registered()
             if lookup is not None:
                 (sql, params), columns = lookup
                 cursor.execute(sql, params)
                 found = [dict(zip(columns, values)) for values in cursor.fetchall()]
-            return found, (allocate(cursor) if allocate is not None else {})
+                if found:
+                    registered = Registered.fetch(cursor, [student["id"] for student in found])
+            return found, registered, (allocate(cursor) if allocate is not None else {})
 
         return run
 
-    def _classify(self, chunk, found):
+    def _classify(self, chunk, found, registered):
         ids = {r.id_key for r in chunk if r.id_key}
         by_id, by_sn = {}, {}
         for existing in found:
@@ -386,19 +442,8 @@ class NationalImport:
                 by_sn[existing["student_number"]] = existing
         for row in chunk:
             self._match(row, by_id, by_sn)
-        existing_ids = [r.existing["id"] for r in chunk if r.existing and not r.errors]
-        members, flags = defaultdict(list), defaultdict(set)
-        self._enrolled = set()
-        if existing_ids:
-            self._enrolled = set(Enrolment.objects.filter(student_id__in=existing_ids, end_date__isnull=True)
-                                 .values_list("student_id", flat=True))
-            member_fields = [f.attname for f in FamilyMember._meta.concrete_fields]
-            for m in FamilyMember.objects.filter(student_id__in=existing_ids).values(*member_fields):
-                members[m["student_id"]].append(m)
-            for student_id, kind in (VulnerabilityFlag.objects.filter(student_id__in=existing_ids,
-                                                                      end_date__isnull=True)
-                                     .values_list("student_id", "kind")):
-                flags[student_id].add(kind)
+        members, flags = registered.members, registered.flags
+        self._enrolled = registered.enrolled
         for row in chunk:
             if row.errors:
                 row.outcome = "invalid"

@@ -12,7 +12,7 @@ from students.importing import bulk, national
 from students.importing.national import NationalImport
 from students.importing.reader import FileFormatError
 from students.importing.samples import write_national
-from students.models import Enrolment, FamilyMember, Student
+from students.models import Enrolment, FamilyMember, Student, VulnerabilityFlag
 from tests import factories as f
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY path: PostgreSQL only")
@@ -40,7 +40,7 @@ def _stamp(user=None):
 
 
 def test_many_chunks_write_every_row_once_with_history(world, tmp_path, monkeypatch):
-    """23 rows in chunks of 3 then 5: each chunk's COPYs are held until the next chunk has been looked up."""
+    """23 rows in chunks of 3 then 5: each chunk is looked up while the previous one is classified and written."""
     monkeypatch.setattr(national, "FIRST_CHUNK", 3)
     monkeypatch.setattr(national, "CHUNK", 5)
     path = write_national(tmp_path / "n.xlsx", [_row(seq) for seq in range(1, 24)])
@@ -60,7 +60,8 @@ def test_many_chunks_write_every_row_once_with_history(world, tmp_path, monkeypa
 
 
 def test_a_duplicate_in_a_later_chunk_is_caught_although_the_first_is_not_yet_written(world, tmp_path, monkeypatch):
-    """Row 9 repeats row 2's ID; when chunk 2 is looked up, chunk 1's rows are still held (not in the table)."""
+    """Row 9 repeats row 2's ID; chunk 3 is looked up before or after chunk 1's rows are in the table: either way
+    the repeat is an error and the first stays."""
     monkeypatch.setattr(national, "FIRST_CHUNK", 3)
     monkeypatch.setattr(national, "CHUNK", 3)
     rows = [_row(seq) for seq in range(1, 9)] + [_row(2, 姓名="重复生")]
@@ -143,9 +144,20 @@ def test_the_raw_lookup_gives_the_same_values_as_the_orm(world, tmp_path):
     importer.reader.close()
     student = Student.objects.get(pk=world.a1.pk)
     chunk[0].id_key, chunk[0].sn_key = student.id_number, None
-    found, ids = bulk.ask(importer._lookup_query(chunk, writing=True)).result()
+    f.FamilyMemberFactory(student=student, name="赵大", relation="父亲", is_guardian=False)
+    f.FamilyMemberFactory(student=student, name="钱二", relation="母亲", is_guardian=True)
+    VulnerabilityFlag.objects.create(student=student, kind="orphan", start_date=datetime.date(2026, 9, 1),
+                                     source=VulnerabilityFlag.Source.SCHOOL)
+    found, registered, ids = bulk.ask(importer._lookup_query(chunk, writing=True)).result()
     fields = [field.attname for field in Student._meta.concrete_fields]
     assert found == list(Student.objects.filter(pk=student.pk).values(*fields, "school__name"))
+    member_fields = [field.attname for field in FamilyMember._meta.concrete_fields]
+    assert registered.members[student.pk] == list(FamilyMember.objects.filter(student=student).values(*member_fields))
+    assert [m["name"] for m in registered.members[student.pk]][0] == "钱二"  # guardians first, as Meta.ordering
+    assert registered.enrolled == set(Enrolment.objects.filter(student=student, end_date__isnull=True)
+                                      .values_list("student_id", flat=True))
+    assert registered.flags[student.pk] == set(student.flags.filter(end_date__isnull=True)
+                                                .values_list("kind", flat=True))
     assert len(ids[Student]) == 1 and len(ids[FamilyMember]) == 2
 
 
@@ -173,8 +185,8 @@ def test_an_id_registered_meanwhile_by_someone_else_refuses_the_whole_import_in_
     the write, nothing of the file is kept, and the message says what to do."""
     classify = NationalImport._classify
 
-    def classify_then_someone_registers(self, chunk, found):
-        classify(self, chunk, found)
+    def classify_then_someone_registers(self, chunk, found, registered):
+        classify(self, chunk, found, registered)
         if not Student.objects.filter(id_number=_id(3)).exists():
             f.StudentFactory(school_class=world.class_b31, id_number=_id(3), student_number="L9999")
 
