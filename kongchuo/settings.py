@@ -157,6 +157,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # Largest uploaded file (Excel imports, evidence) the app accepts.
 KONGCHUO_MAX_UPLOAD_BYTES = 20 * 1024 * 1024 - 1
+# Excel reader of the imports: auto (calamine, fast, holds the sheet; the flat openpyxl reader when the sheet would
+# need more than KONGCHUO_IMPORT_MEMORY_MB), calamine or openpyxl. See README "学籍导入".
+KONGCHUO_XLSX_ENGINE = os.environ.get("KONGCHUO_XLSX_ENGINE", "auto")
+KONGCHUO_IMPORT_MEMORY_MB = int(os.environ.get("KONGCHUO_IMPORT_MEMORY_MB", "512"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

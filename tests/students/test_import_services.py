@@ -274,6 +274,23 @@ def test_openpyxl_engine_gives_the_same_result(world, tmp_path, settings):
     assert report.engine == "openpyxl" and report.new == 20 and report.invalid == 0
 
 
+def test_auto_engine_takes_the_flat_reader_when_the_sheet_would_exceed_the_memory_cap(world, tmp_path, settings):
+    from students.importing.reader import calamine_memory_mb
+
+    export = NationalExport(school_code=world.school_a.code, classes=[(3, 1)], first_sequence=470)
+    path = export.write(tmp_path / "n.xlsx", 30)
+    estimate = calamine_memory_mb(path, "xlsx")
+    assert 0 < estimate < 1  # 30 rows: a few hundred KB of sheet XML
+    settings.KONGCHUO_XLSX_ENGINE = "auto"
+    settings.KONGCHUO_IMPORT_MEMORY_MB = 512
+    assert _run(world, path).engine == "calamine"
+    settings.KONGCHUO_IMPORT_MEMORY_MB = estimate / 2
+    report = _run(world, path)
+    assert report.engine == "openpyxl" and report.new == 30 and report.invalid == 0
+    settings.KONGCHUO_XLSX_ENGINE = "calamine"  # an explicit choice is not second-guessed
+    assert _run(world, path).engine == "calamine"
+
+
 def test_missing_current_school_year_is_a_file_error(world, tmp_path):
     type(world.year).objects.update(is_current=False)
     with pytest.raises(FileFormatError, match="当前学年"):
