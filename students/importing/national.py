@@ -158,7 +158,9 @@ class NationalImport:
             if commit:
                 self._commit(valid_only)
             else:
-                self._process(commit=False, valid_only=valid_only)
+                # a preview writes nothing, but its lookups run one chunk ahead on the worker all the same
+                with bulk.background_copy(), _no_cyclic_gc():
+                    self._process(commit=False, valid_only=valid_only)
         finally:
             if getattr(self, "reader", None) is not None:
                 self.reader.close()

@@ -201,3 +201,24 @@ class SheetReader:
     def close(self):
         if self._rows is not None:
             self._rows.close()
+            self._rows = None
+            if self.engine == "calamine":
+                return_freed_memory()
+
+
+def return_freed_memory():
+    """Hand the memory the reader freed back to the operating system. calamine's cells are millions of small
+    allocations that glibc keeps in its heap after they are freed: a web worker that read a 50,000-row file would
+    stay ~100 MB larger for the rest of its life. malloc_trim(0) returns it (glibc only; elsewhere a no-op)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True

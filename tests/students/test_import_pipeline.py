@@ -197,3 +197,21 @@ def test_an_id_registered_meanwhile_by_someone_else_refuses_the_whole_import_in_
         NationalImport(school=world.school_a, path=path).run(commit=True)
     assert (Student.objects.count(), FamilyMember.objects.count(), Student.history.count()) == before
     assert not Student.objects.filter(id_number__in=[_id(seq) for seq in range(1, 6)]).exists()
+
+
+def test_closing_a_calamine_reader_hands_freed_memory_back(tmp_path, monkeypatch):
+    from students.importing import reader as reader_module
+    from students.importing.columns import NATIONAL_MAP
+
+    assert reader_module.return_freed_memory() is True  # glibc (Debian): malloc_trim is there
+    calls = []
+    monkeypatch.setattr(reader_module, "return_freed_memory", lambda: calls.append(1))
+    path = write_national(tmp_path / "n.xlsx", [_row(1)])
+    sheet = reader_module.SheetReader(path, NATIONAL_MAP, engine="calamine").open()
+    assert len(list(sheet.rows())) == 1
+    sheet.close()
+    sheet.close()  # twice is harmless
+    assert calls == [1]
+    flat = reader_module.SheetReader(path, NATIONAL_MAP, engine="openpyxl").open()
+    flat.close()
+    assert calls == [1]  # nothing to hand back after the streaming reader

@@ -16,6 +16,18 @@ from students.importing.reader import FileFormatError
 from students.importing.services import import_from_path
 
 
+def rss_mb():
+    """This process's resident memory now (MB), or 0 where /proc is missing."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0
+
+
 def peak_rss_mb():
     """This process's peak resident memory. /proc VmHWM belongs to the process image (ru_maxrss on Linux keeps the
     parent's peak across fork+exec, which would report the caller's memory)."""
@@ -98,7 +110,8 @@ class Command(BaseCommand):
         out = self.stdout
         print_report(out, report, limit=show)
         peak = peak_rss_mb()
-        out.write(f"用时 {elapsed:.2f} 秒；写入数据库 {report.rows_written} 行（含历史记录）；峰值内存 {peak:.0f} MB")
+        out.write(f"用时 {elapsed:.2f} 秒；写入数据库 {report.rows_written} 行（含历史记录）；峰值内存 {peak:.0f} MB；"
+                  f"结束时内存 {rss_mb():.0f} MB")
         if not commit:
             if report.invalid:
                 raise CommandError(f"预览：{report.invalid} 行有错误（未保存任何数据）", returncode=1)
