@@ -2,6 +2,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from kongchuo.admin import ReadOnlyHistoryAdmin as ReadOnlyAdmin  # case data changes only through services
+
 from cases.models import (
     AssistanceRecord, Case, CaseClosure, CaseEvent, Exemption, HomeVisit, Notification, TeachingPlan, TierPolicy,
 )
@@ -11,19 +13,6 @@ from cases.models import (
 class TierPolicyAdmin(SimpleHistoryAdmin):
     list_display = ("stage", "deadline_workdays", "auto_escalate")
     list_editable = ("deadline_workdays", "auto_escalate")
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    """Case data is written by the services (events, checks, scope); the admin only shows it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Case)

@@ -17,6 +17,24 @@ def _admin_has_permission(request):
 admin.site.has_permission = _admin_has_permission
 
 
+class ReadOnlyAdminMixin:
+    """For records written only through the app's services or pages (audit log, case data, import records): the
+    admin shows them and never adds, edits or deletes."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Read-only, with the simple-history 历史 view."""
+
+
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
@@ -124,19 +142,10 @@ class CalendarExceptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the log can be seen, never edited or deleted from the app (§8)."""
 
     list_display = ("at", "username", "action", "object_type", "object_id", "scope", "purpose", "ip")
     list_filter = ("action",)
     search_fields = ("username", "object_id", "scope")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,21 +1,8 @@
 """Admin (read-only) for import records; registered from students/importing/urls.py (loaded with the URLconf)."""
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from kongchuo.admin import ReadOnlyHistoryAdmin as ReadOnlyAdmin  # imports are made on the import pages
 
 from students.models import ImportBatch, PopulationEntry, PopulationList
-
-
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    """Imports are made on the import pages (preview, confirm); the admin only shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImportBatch)

@@ -21,7 +21,6 @@ import gc
 import time
 from collections import defaultdict
 from operator import mul
-from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -147,8 +146,6 @@ class NationalImport:
         self.today = today or timezone.localdate()
         self.report = Report()
         self._pinyin, self._syllable_cache = {}, {}
-        self._extra_search_fields = [f for f in pinyin.SEARCH_FIELDS
-                                     if f not in ("name_pinyin", "name_initials", "id_last4")]
 
     # ------------------------------------------------------------------ entry point
     def run(self, *, commit=False, valid_only=False):
@@ -542,8 +539,6 @@ class NationalImport:
             cached = self._pinyin[name] = self._name_columns(name)
         target["name_pinyin"], target["name_initials"] = cached
         target["id_last4"] = pinyin.id_last4(target.get("id_number"))
-        for extra in self._extra_search_fields:
-            target[extra] = getattr(pinyin.fill(SimpleNamespace(name=name, id_number=target.get("id_number"))), extra)
 
     def _name_columns(self, name):
         surname, given = pinyin.split_surname(name)
