@@ -428,6 +428,37 @@ def _village_q_for(a, user, p=""):
     return NOTHING
 
 
+def _job_q_for(a, user, p=""):
+    """后台任务: the requester's own jobs (while they hold a role at all); the system administrator also sees every
+    failed job, for diagnosis (never its file: see job_file_allowed)."""
+    own = Q(**{f"{p}requester": user})
+    if a.role == Role.SYSADMIN:
+        return own | Q(**{f"{p}status": "failed"})
+    return own
+
+
+def job_scope_for(user, action):
+    """The role assignments under which `user` may start a job needing `action` (recorded on the job)."""
+    allowed = ACTIONS.get(action)
+    if allowed is None:
+        raise LookupError(f"unknown action {action}")
+    return [a for a in get_scope(user).assignments if a.role in allowed]
+
+
+def job_scope_ok(user, job):
+    """Is the scope a job was started under still held? Checked when the job runs and when its file is fetched:
+    at least one of the recorded role assignments must still be active and still allow the job's action."""
+    if not getattr(user, "is_active", False) or job.requester_id != user.pk:
+        return False
+    recorded = {entry.get("id") for entry in job.scope or []}
+    return any(a.pk in recorded for a in job_scope_for(user, job.action))
+
+
+def job_file_allowed(user, job):
+    """Only the requester downloads a job's file, and only while the scope it ran under still holds."""
+    return job.requester_id == getattr(user, "pk", None) and job_scope_ok(user, job)
+
+
 # model label → rule(assignment, user, prefix) -> Q. Apps add their models here, not elsewhere.
 RULES = {
     "students.Student": _student_q_for,
@@ -472,6 +503,8 @@ RULES = {
     "kongchuo.Village": _village_q_for,
     "students.PopulationList": _population_list_q_for,
     "students.PopulationEntry": _population_entry_q_for,
+    # job layer
+    "kongchuo.Job": _job_q_for,
 }
 
 

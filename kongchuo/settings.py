@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "kongchuo",
     "students",
     "cases",
@@ -163,6 +165,13 @@ KONGCHUO_XLSX_ENGINE = os.environ.get("KONGCHUO_XLSX_ENGINE", "auto")
 KONGCHUO_IMPORT_MEMORY_MB = int(os.environ.get("KONGCHUO_IMPORT_MEMORY_MB", "512"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (kongchuo/jobs, README "后台任务"): Django's tasks API through the django-tasks backport. The
+# database backend's worker is `python manage.py db_worker`; KONGCHUO_TASK_BACKEND=django_tasks.backends.immediate.
+# ImmediateBackend runs every job inside the request instead (tests; a demo without a worker).
+TASKS = {"default": {"BACKEND": os.environ.get("KONGCHUO_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+KONGCHUO_JOB_FILE_DAYS = int(os.environ.get("KONGCHUO_JOB_FILE_DAYS", "7"))  # job files deleted after (run_deadlines)
+KONGCHUO_JOB_STALE_SECONDS = int(os.environ.get("KONGCHUO_JOB_STALE_SECONDS", "90"))  # no heartbeat → 失败
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("org/", include(org_patterns)),
     path("audit/", include(audit_patterns)),
+    path("jobs/", include("kongchuo.jobs.urls")),
     path("students/", include("students.urls")),
     path("cases/", include("cases.urls")),
     path("notices/", include("notices.urls")),

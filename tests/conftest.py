@@ -16,6 +16,13 @@ def _fast_hasher(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _jobs_run_inline(settings):
+    """Background jobs run inside the request (the immediate backend); tests/kongchuo/test_jobs_worker.py runs a
+    real `db_worker` process instead."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 def _persona(username, role, **scope):
     user = f.UserFactory(username=username)
     f.RoleAssignmentFactory(user=user, role=role, **scope)

@@ -107,6 +107,8 @@ def check_exemption_reminders(*, now):
 def register_all():
     from cases import deadlines
 
-    for fn in (check_tier_deadlines, check_followups, check_exemption_reminders):
+    from kongchuo.jobs.services import jobs_check_stale, jobs_purge_files  # the job layer's clocks
+
+    for fn in (check_tier_deadlines, check_followups, check_exemption_reminders, jobs_check_stale, jobs_purge_files):
         if fn not in deadlines.CHECKS:
             deadlines.register(fn)

@@ -1,6 +1,7 @@
 from .accounts import Role, RoleAssignment, User
 from .audit import AccessLog
 from .calendar import CalendarException
+from .jobs import Job
 from .org import (
     Area,
     EducationOffice,
@@ -21,6 +22,7 @@ __all__ = [
     "CalendarException",
     "EducationOffice",
     "Grade",
+    "Job",
     "LeadershipGroup",
     "LeadershipMember",
     "Role",

@@ -137,8 +137,9 @@ class _Row:
 
 
 class NationalImport:
-    def __init__(self, *, school, path, actor=None, reason="", engine=None, today=None):
+    def __init__(self, *, school, path, actor=None, reason="", engine=None, today=None, progress=None):
         self.school = school
+        self.progress = progress  # job layer: progress(done, total) after each chunk (may raise JobCancelled)
         self.path = path
         self.actor = actor
         self.reason = reason or f"学籍系统导入（{school.name}）"
@@ -269,6 +270,8 @@ class NationalImport:
             else:
                 setattr(report, row.outcome, getattr(report, row.outcome) + 1)
         self._new_last_chunk = sum(1 for row in chunk if row.outcome == "new")
+        if self.progress is not None:
+            self.progress(report.total_rows, self.reader.estimated_rows)
         if commit and (valid_only or not report.invalid):
             started = time.perf_counter()
             self._write([r for r in chunk if not r.errors])

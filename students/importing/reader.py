@@ -85,12 +85,14 @@ def sniff(path):
     raise FileFormatError("文件不是 Excel 表格：请上传学籍系统导出的 .xlsx 或 .xls 文件（不支持 CSV、WPS 或图片）。")
 
 
-def _iter_calamine(path):
+def _iter_calamine(path, sizes=None):
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_path(os.fspath(path))
         sheet = wb.get_sheet_by_index(0)
+        if sizes is not None:
+            sizes["rows"] = getattr(sheet, "height", None)
         rows = sheet.iter_rows()
     except Exception as exc:  # noqa: BLE001 - the library raises its own types for damaged/encrypted files
         raise FileFormatError(f"无法读取该 Excel 文件（文件可能已损坏或加密）：{exc.__class__.__name__}") from None
@@ -100,7 +102,7 @@ def _iter_calamine(path):
         wb.close()
 
 
-def _iter_openpyxl(path, kind):
+def _iter_openpyxl(path, kind, sizes=None):
     if kind != "xlsx":
         raise FileFormatError("当前服务器只能读取 .xlsx 文件：请在 Excel 中把 .xls 另存为 .xlsx 后再上传。")
     from openpyxl import load_workbook
@@ -108,6 +110,8 @@ def _iter_openpyxl(path, kind):
     try:
         wb = load_workbook(os.fspath(path), read_only=True, data_only=True)
         ws = wb.worksheets[0]
+        if sizes is not None:
+            sizes["rows"] = ws.max_row  # the sheet's own <dimension>: only an estimate for progress bars
         rows = ws.iter_rows(values_only=True)
     except Exception as exc:  # noqa: BLE001
         raise FileFormatError(f"无法读取该 Excel 文件（文件可能已损坏或加密）：{exc.__class__.__name__}") from None
@@ -142,11 +146,20 @@ class SheetReader:
         self.unknown_columns = []
         self.duplicate_columns = []
         self._rows = None
+        self._sizes = {}
+
+    @property
+    def estimated_rows(self):
+        """Data rows below the header as the sheet declares them (for a progress bar; blank rows count), or None."""
+        rows = self._sizes.get("rows")
+        if not rows or self.header_row is None:
+            return None
+        return max(0, int(rows) - self.header_row)
 
     def _raw_rows(self):
         if self.engine == "calamine":
-            return _iter_calamine(self.path)
-        return _iter_openpyxl(self.path, self.kind)
+            return _iter_calamine(self.path, self._sizes)
+        return _iter_openpyxl(self.path, self.kind, self._sizes)
 
     def open(self):
         """Find the header; raise FileFormatError when the file has none or misses a required column."""

@@ -85,19 +85,42 @@ def _actor_label(actor):
 
 
 # ---------------------------------------------------------------------------------------------- 学籍导入
-@transaction.atomic
-def import_batch_upload(*, actor, school, uploaded_file, engine=None):
-    """Store the file privately, run the preview, return the ImportBatch (status 待确认导入 or 文件无法导入)."""
+PREVIEW_JOB = "students.import_preview"
+COMMIT_JOB = "students.import_commit"
+
+
+def import_batch_start(*, actor, school, uploaded_file):
+    """The web request's part of an upload: check it, stage the file privately and start the preview job
+    (students/importing/jobs.py). Returns the Job; the preview itself runs on the worker."""
+    from kongchuo.jobs.services import job_start
+
     if not access.can(actor, "student.import", school):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
     check_upload(uploaded_file)
-    expire_stale(ImportBatch)
-    batch = ImportBatch(school=school, uploaded_by=actor, original_name=os.path.basename(uploaded_file.name)[:200],
-                        file_size=uploaded_file.size, sha256=_digest(uploaded_file))
-    batch.file.save(batch.original_name, uploaded_file, save=False)
+    name = os.path.basename(uploaded_file.name)[:200]
+    return job_start(actor=actor, kind=PREVIEW_JOB, label=f"学籍导入预览：{school.name}（{name}）",
+                     params={"school": school.pk, "original_name": name, "needs_input": True},
+                     input_file=uploaded_file)
+
+
+def import_batch_commit_start(*, actor, batch, valid_only=False):
+    """Start the commit job of a previewed batch (checked again, under a lock, when the job runs)."""
+    from kongchuo.jobs.services import job_start
+
+    if not access.can(actor, "student.import", batch):
+        raise PermissionDenied("您没有权限为该学校导入学籍。")
+    if batch.status != ImportBatch.Status.PREVIEWED or not batch.file:
+        raise ValidationError(f"该文件已处理（{batch.get_status_display()}），不能再次导入；如需导入请重新上传。")
+    mode = ImportBatch.Mode.VALID_ONLY if valid_only else ImportBatch.Mode.ALL
+    return job_start(actor=actor, kind=COMMIT_JOB, label=f"学籍确认导入：第 {batch.pk} 批（{batch.original_name}）",
+                     params={"batch": batch.pk, "valid_only": bool(valid_only), "mode_label": mode.label})
+
+
+def _preview(batch, *, actor, school, engine=None, progress=None):
     batch._history_user = actor
     try:
-        report = NationalImport(school=school, path=_stored_path(batch), actor=actor, engine=engine).run()
+        report = NationalImport(school=school, path=_stored_path(batch), actor=actor, engine=engine,
+                                progress=progress).run()
     except FileFormatError as exc:
         discard_file(batch)
         batch.status, batch.message = ImportBatch.Status.FAILED, str(exc)
@@ -109,7 +132,36 @@ def import_batch_upload(*, actor, school, uploaded_file, engine=None):
 
 
 @transaction.atomic
-def import_batch_commit(*, actor, batch, valid_only=False, engine=None):
+def import_batch_upload(*, actor, school, uploaded_file, engine=None):
+    """Store the file privately, run the preview, return the ImportBatch (status 待确认导入 or 文件无法导入)."""
+    if not access.can(actor, "student.import", school):
+        raise PermissionDenied("您没有权限为该学校导入学籍。")
+    check_upload(uploaded_file)
+    expire_stale(ImportBatch)
+    batch = ImportBatch(school=school, uploaded_by=actor, original_name=os.path.basename(uploaded_file.name)[:200],
+                        file_size=uploaded_file.size, sha256=_digest(uploaded_file))
+    batch.file.save(batch.original_name, uploaded_file, save=False)
+    return _preview(batch, actor=actor, school=school, engine=engine)
+
+
+@transaction.atomic
+def import_batch_preview_staged(*, actor, school, stored_name, original_name, engine=None, progress=None):
+    """The preview job's work: an ImportBatch for a file already staged in private storage (the job's upload).
+    All in one transaction: a job killed mid-preview leaves no batch, and its retry makes exactly one."""
+    if not access.can(actor, "student.import", school):
+        raise PermissionDenied("您没有权限为该学校导入学籍。")
+    expire_stale(ImportBatch)
+    storage = ImportBatch._meta.get_field("file").storage
+    with storage.open(stored_name, "rb") as fh:
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    batch = ImportBatch(school=school, uploaded_by=actor, original_name=original_name[:200],
+                        file_size=storage.size(stored_name), sha256=sha)
+    batch.file.name = stored_name
+    return _preview(batch, actor=actor, school=school, engine=engine, progress=progress)
+
+
+@transaction.atomic
+def import_batch_commit(*, actor, batch, valid_only=False, engine=None, progress=None):
     """Import the previewed file. All rows (nothing saved if any is invalid) or, when asked, only the valid rows."""
     batch = ImportBatch.objects.select_for_update(of=("self",)).select_related("school").get(pk=batch.pk)
     if not access.can(actor, "student.import", batch):
@@ -120,8 +172,8 @@ def import_batch_commit(*, actor, batch, valid_only=False, engine=None):
     batch._history_user = actor
     try:
         report = NationalImport(school=batch.school, path=_stored_path(batch), actor=actor, engine=engine,
-                                reason=f"学籍导入（第 {batch.pk} 批，{batch.original_name}）"[:100]
-                                ).run(commit=True, valid_only=valid_only)
+                                reason=f"学籍导入（第 {batch.pk} 批，{batch.original_name}）"[:100],
+                                progress=progress).run(commit=True, valid_only=valid_only)
     except FileFormatError as exc:
         raise ValidationError(str(exc)) from None
     report.apply_to(batch)

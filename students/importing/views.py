@@ -20,7 +20,7 @@ from .population_services import (
     importable_villages, population_entry_verify, population_list_cancel, population_list_commit,
     population_list_upload,
 )
-from .services import import_batch_cancel, import_batch_commit, import_batch_upload
+from .services import import_batch_cancel, import_batch_commit_start, import_batch_start
 
 ERRORS_PER_PAGE = 100
 
@@ -63,12 +63,12 @@ def import_list(request):
         if request.method == "POST" and form.is_valid():
             school = next(s for s in schools if s.pk == form.cleaned_data.get("school", schools[0].pk))
             try:
-                batch = import_batch_upload(actor=user, school=school, uploaded_file=form.cleaned_data["file"])
+                job = import_batch_start(actor=user, school=school, uploaded_file=form.cleaned_data["file"])
             except ValidationError as exc:
                 for message in _messages_of(exc):
                     form.add_error("file", message)
             else:
-                return redirect("students:import_detail", pk=batch.pk)
+                return redirect("jobs:detail", pk=job.pk)  # the preview runs in the background
     elif request.method == "POST":
         raise PermissionDenied
     page = _page(request, selectors.import_batches(user), 20)
@@ -95,16 +95,11 @@ def import_commit(request, pk):
         return redirect("students:import_detail", pk=pk)
     valid_only = form.cleaned_data["mode"] == ImportBatch.Mode.VALID_ONLY
     try:
-        batch, report = import_batch_commit(actor=request.user, batch=batch, valid_only=valid_only)
+        job = import_batch_commit_start(actor=request.user, batch=batch, valid_only=valid_only)
     except ValidationError as exc:
         messages.error(request, "；".join(_messages_of(exc)))
         return redirect("students:import_detail", pk=pk)
-    if report.committed:
-        messages.success(request, f"导入完成：新增 {report.new} 名，更新 {report.updated} 名，无变化 {report.unchanged} 名"
-                                  + (f"，跳过有错误的 {report.invalid} 行" if report.invalid else "") + "。")
-    else:
-        messages.error(request, batch.message)
-    return redirect("students:import_detail", pk=pk)
+    return redirect("jobs:detail", pk=job.pk)  # the commit runs in the background; its page goes on to the batch
 
 
 @require_POST

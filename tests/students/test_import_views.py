@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from kongchuo.models import AccessLog
+from kongchuo.models import AccessLog, Job
 from students.idnumbers import build as build_id
 from students.importing.samples import write_national
 from students.models import ImportBatch, Student
@@ -44,6 +44,10 @@ def test_upload_preview_then_confirm(client, world, tmp_path):
     client.force_login(world.principal_a)
     response = client.post(reverse("students:import"), {"file": _xlsx(tmp_path, [_row(), _row(101)])})
     batch = ImportBatch.objects.get()
+    job = Job.objects.get(kind="students.import_preview")
+    # the upload starts the preview job; the job's page, once done, goes on to the preview
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+    response = client.get(response.url)
     assert response.status_code == 302 and response.url == reverse("students:import_detail", args=[batch.pk])
     page = client.get(response.url).content.decode()
     assert "待确认导入" in page and 'id="count-new">2<' in page and "确认导入" in page
