@@ -16,3 +16,6 @@ class NoticesConfig(AppConfig):
         if notice_check_deadlines not in CHECKS:
             register(notice_check_deadlines)
         post_save.connect(signals.case_saved, sender=Case, dispatch_uid="notices.case_saved")
+        from notices import jobs
+
+        jobs.register()  # batch PDFs of many fresh notices run as a background job (kongchuo/jobs)

@@ -180,6 +180,11 @@ def notice_batch_pdf(request):
     if len(notices) > BATCH_LIMIT:
         messages.error(request, f"一次最多批量打印 {BATCH_LIMIT} 份，请按学校或状态筛选后再打印。")
         return redirect(f"{_list_url()}?{request.GET.urlencode()}")
+    from notices import jobs
+
+    if jobs.needs_job(notices):  # many never-rendered notices: render on the worker, download from the job page
+        job = jobs.batch_pdf_start(actor=request.user, notices=notices, title=f"劝返通知书（{len(notices)} 份）")
+        return redirect("jobs:detail", pk=job.pk)
     data = rendering.batch_pdf(notices, title=f"劝返通知书（{len(notices)} 份）")
     schools = sorted({n.school.name for n in notices})
     log_access(request=request, action=AccessLog.Action.PRINT, object_type="notices.Notice",
