@@ -146,12 +146,33 @@ def _present_ids(term, students, today):
     return present, {cid for cid, dates in rc_dates.items() if dates}
 
 
+def _require_started(term, today):
+    if today < term.start_date:
+        raise ValidationError({"term": f"{term}尚未开学（{_fmt(term.start_date)}），开学后再做返校比对。"})
+
+
+TERM_CHECK_JOB = "students.term_check"
+
+
+def term_start_check_start(*, school, term, actor, today=None):
+    """The page's part of a whole school's check: validate, then start the job (students/discovery/jobs.py) that
+    runs term_start_check on the worker. The command line calls term_start_check directly."""
+    from kongchuo import access
+    from kongchuo.jobs.services import job_start
+    from django.core.exceptions import PermissionDenied
+
+    if not access.can(actor, "discovery.term_check", school):
+        raise PermissionDenied("您没有权限为该学校做返校比对。")
+    _require_started(term, today or timezone.localdate())
+    return job_start(actor=actor, kind=TERM_CHECK_JOB, label=f"开学返校比对：{school.name} {term}",
+                     params={"school": school.pk, "term": term.pk})
+
+
 @transaction.atomic
 def term_start_check(*, school, term, actor=None, today=None) -> TermCheckResult:
     """Compare last term's roster with who has reported; create 未返校 entries (idempotent)."""
     today = today or timezone.localdate()
-    if today < term.start_date:
-        raise ValidationError({"term": f"{term}尚未开学（{_fmt(term.start_date)}），开学后再做返校比对。"})
+    _require_started(term, today)
     previous = term.previous()
     result = TermCheckResult(school=school, term=term, previous=previous)
     ids = _roster_candidates(school, previous)

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from kongchuo.models import SchoolYear
+from kongchuo.models import Job, SchoolYear
 from students.discovery import absences, term as term_services
 from students.models import Absence, AbsenceEpisode, NonReturnEntry, RollCall, Student, TermArrival
 from tests import factories as f
@@ -290,6 +290,10 @@ def test_term_check_button_creates_entries_once(client, world, term):
     url = reverse("students:discovery_term_check", args=[world.school_a.pk])
     assert "开始比对" in client.get(url).content.decode()
     response = client.post(url, {"term": term.pk})
+    # the check runs as a job; its page, once done, goes back to the school's page with the result
+    job = Job.objects.get(kind="students.term_check")
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+    response = client.get(response.url, follow=True)
     body = response.content.decode()
     assert response.status_code == 200 and "新增未返校 1 人" in body and "李明" in body
     assert "尚未确认报到" in body

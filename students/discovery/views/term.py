@@ -98,6 +98,18 @@ def term_check_index(request):
     return render(request, "students/discovery_term_check_index.html", {"schools": schools})
 
 
+def _finished_check(request, school):
+    """The result of the user's own finished check job (?job=N, where the job's page sends them)."""
+    from kongchuo.models import Job
+
+    job_id = request.GET.get("job", "")
+    if not job_id.isdigit():
+        return None
+    job = Job.objects.filter(pk=int(job_id), requester=request.user, kind=services.TERM_CHECK_JOB,
+                             status=Job.Status.DONE, params__school=school.pk).first()
+    return job.result if job is not None else None
+
+
 def term_check(request, pk):
     school = access.get_visible_or_404(School, request.user, pk=pk)
     if not access.can(request.user, "discovery.term_check", school):
@@ -105,20 +117,17 @@ def term_check(request, pk):
     terms = Term.objects.select_related("school_year").order_by("-start_date")
     term = _term_or_none(request)
     form = TermCheckForm(request.POST or None, terms=terms, initial={"term": term})
-    status, result = 200, None
+    status, result = 200, _finished_check(request, school)
     if request.method == "POST":
         if form.is_valid():
             term = form.cleaned_data["term"]
             try:
-                result = services.term_start_check(school=school, term=term, actor=request.user)
+                job = services.term_start_check_start(school=school, term=term, actor=request.user)
             except ValidationError as exc:
                 form_errors_from(exc, form)
                 status = 400
             else:
-                messages.success(request, f"比对完成：新增未返校 {len(result.created)} 人，详见下方比对结果。")
-                if result.unconfirmed:
-                    messages.warning(request, f"{len(result.unconfirmed)} 个班级尚未确认报到，这些班级的学生本次未比对；"
-                                              "请班主任确认报到后再比对一次。")
+                return redirect("jobs:detail", pk=job.pk)  # the check runs in the background; then back here
         else:
             status = 400
     overview, counts = (selectors.term_check_overview(school=school, term=term) if term else ([], {}))
