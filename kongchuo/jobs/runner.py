@@ -63,6 +63,7 @@ class Progress:
         self.dirty = True
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._first = threading.Event()
         self._thread = None
 
     # ---- the work's side
@@ -83,6 +84,7 @@ class Progress:
     def start(self):
         self._thread = threading.Thread(target=self._run, name=f"kc-job-{self.job_id}", daemon=True)
         self._thread.start()
+        self._first.wait(timeout=5)  # the heartbeat is written and the cancel flag read before the work starts
         return self
 
     def stop(self):
@@ -95,9 +97,11 @@ class Progress:
         try:
             while True:
                 self.write()
+                self._first.set()
                 if self._stop.wait(interval):
                     return
         finally:
+            self._first.set()
             connection.close()  # this thread's own connection
 
     def write(self):

@@ -56,8 +56,9 @@ class PopulationImport:
     村/社区 cell (and is required when the file has no such column)."""
 
     def __init__(self, *, area, villages, path, default_village=None, actor=None, reason="", engine=None,
-                 today=None):
+                 today=None, progress=None):
         self.area = area
+        self.progress = progress  # job layer: progress(done, total) after each chunk (may raise JobCancelled)
         self.villages = {}
         for village in villages:
             self.villages[village.name] = village
@@ -108,8 +109,12 @@ class PopulationImport:
             if len(chunk) >= CHUNK:
                 self._chunk(chunk, commit=commit, valid_only=valid_only)
                 chunk = []
+                if self.progress is not None:
+                    self.progress(self.report.total_rows, self.reader.estimated_rows)
         if chunk:
             self._chunk(chunk, commit=commit, valid_only=valid_only)
+        if self.progress is not None:
+            self.progress(self.report.total_rows, self.reader.estimated_rows)
 
     # ------------------------------------------------------------------ one row
     def _parse(self, number, cells):

@@ -49,14 +49,17 @@ def _scope_for(villages, village):
     return first.subdistrict.area, (first.subdistrict if len(subdistricts) == 1 else None), None
 
 
-def _runner(*, villages, village, path, actor, reason=""):
+def _runner(*, villages, village, path, actor, reason="", progress=None):
     area, _, _ = _scope_for(villages, village)
     return PopulationImport(area=area, villages=villages, default_village=village, path=path, actor=actor,
-                            reason=reason)
+                            reason=reason, progress=progress)
 
 
-@transaction.atomic
-def population_list_upload(*, actor, uploaded_file, village=None):
+POPULATION_PREVIEW_JOB = "students.population_preview"
+POPULATION_COMMIT_JOB = "students.population_commit"
+
+
+def _upload_villages(actor, village):
     villages = list(importable_villages(actor))
     if not villages:
         raise PermissionDenied("您没有权限导入适龄儿童名单。")
@@ -64,15 +67,12 @@ def population_list_upload(*, actor, uploaded_file, village=None):
         raise PermissionDenied("您不能为该村/社区导入名单。")
     if village is None and len(villages) == 1:
         village = villages[0]
-    check_upload(uploaded_file)
-    expire_stale(PopulationList)
-    area, subdistrict, village = _scope_for(villages, village)
-    record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
-                            original_name=os.path.basename(uploaded_file.name)[:200], file_size=uploaded_file.size,
-                            sha256=_digest(uploaded_file))
-    record.file.save(record.original_name, uploaded_file, save=False)
+    return villages, village
+
+
+def _preview(record, *, villages, village, actor, progress=None):
     record._history_user = actor
-    runner = _runner(villages=villages, village=village, path=_stored_path(record), actor=actor)
+    runner = _runner(villages=villages, village=village, path=_stored_path(record), actor=actor, progress=progress)
     record.reference_date = runner.reference
     try:
         report = runner.run()
@@ -86,6 +86,59 @@ def population_list_upload(*, actor, uploaded_file, village=None):
     return record
 
 
+@transaction.atomic
+def population_list_upload(*, actor, uploaded_file, village=None):
+    villages, village = _upload_villages(actor, village)
+    check_upload(uploaded_file)
+    expire_stale(PopulationList)
+    area, subdistrict, village = _scope_for(villages, village)
+    record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
+                            original_name=os.path.basename(uploaded_file.name)[:200], file_size=uploaded_file.size,
+                            sha256=_digest(uploaded_file))
+    record.file.save(record.original_name, uploaded_file, save=False)
+    return _preview(record, villages=villages, village=village, actor=actor)
+
+
+def population_list_start(*, actor, uploaded_file, village=None):
+    """The web request's part of an upload: check it, stage the file privately, start the preview job."""
+    from kongchuo.jobs.services import job_start
+
+    villages, village = _upload_villages(actor, village)
+    check_upload(uploaded_file)
+    name = os.path.basename(uploaded_file.name)[:200]
+    return job_start(actor=actor, kind=POPULATION_PREVIEW_JOB, label=f"适龄儿童名单比对预览（{name}）",
+                     params={"village": village.pk if village else None, "original_name": name, "needs_input": True},
+                     input_file=uploaded_file)
+
+
+@transaction.atomic
+def population_list_preview_staged(*, actor, stored_name, original_name, village_id=None, progress=None):
+    """The preview job's work on the staged file: one transaction (a killed job leaves no record)."""
+    village = Village.objects.select_related("subdistrict__area").get(pk=village_id) if village_id else None
+    villages, village = _upload_villages(actor, village)
+    expire_stale(PopulationList)
+    area, subdistrict, village = _scope_for(villages, village)
+    storage = PopulationList._meta.get_field("file").storage
+    with storage.open(stored_name, "rb") as fh:
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()
+    record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
+                            original_name=original_name[:200], file_size=storage.size(stored_name), sha256=sha)
+    record.file.name = stored_name
+    return _preview(record, villages=villages, village=village, actor=actor, progress=progress)
+
+
+def population_list_commit_start(*, actor, record, valid_only=False):
+    from kongchuo.jobs.services import job_start
+
+    if not access.can(actor, "population.import", record):
+        raise PermissionDenied("您没有权限导入该名单。")
+    if record.status != PopulationList.Status.PREVIEWED or not record.file:
+        raise ValidationError(f"该名单已处理（{record.get_status_display()}），不能再次导入；如需导入请重新上传。")
+    return job_start(actor=actor, kind=POPULATION_COMMIT_JOB,
+                     label=f"适龄儿童名单确认导入：第 {record.pk} 批（{record.original_name}）",
+                     params={"record": record.pk, "valid_only": bool(valid_only)})
+
+
 def _allowed_villages_for(actor, record):
     if record.village_id:
         return [record.village]
@@ -95,7 +148,7 @@ def _allowed_villages_for(actor, record):
 
 
 @transaction.atomic
-def population_list_commit(*, actor, record, valid_only=False):
+def population_list_commit(*, actor, record, valid_only=False, progress=None):
     record = (PopulationList.objects.select_for_update(of=("self",))
               .select_related("village__subdistrict__area").get(pk=record.pk))
     if not access.can(actor, "population.import", record):
@@ -105,7 +158,7 @@ def population_list_commit(*, actor, record, valid_only=False):
     villages = _allowed_villages_for(actor, record)
     record._history_user = actor
     runner = _runner(villages=villages, village=record.village, path=_stored_path(record), actor=actor,
-                     reason=f"学籍比对名单（第 {record.pk} 批，{record.original_name}）"[:100])
+                     reason=f"学籍比对名单（第 {record.pk} 批，{record.original_name}）"[:100], progress=progress)
     try:
         report = runner.run(commit=True, valid_only=valid_only, population_list=record)
     except FileFormatError as exc:

@@ -17,8 +17,8 @@ from . import selectors
 from .columns import national_columns
 from .forms import ENTRY_STATUS_CHOICES, CommitForm, ExcelUploadForm, VerifyForm
 from .population_services import (
-    importable_villages, population_entry_verify, population_list_cancel, population_list_commit,
-    population_list_upload,
+    importable_villages, population_entry_verify, population_list_cancel, population_list_commit_start,
+    population_list_start,
 )
 from .services import import_batch_cancel, import_batch_commit_start, import_batch_start
 
@@ -154,12 +154,12 @@ def population_index(request):
             village_pk = form.cleaned_data.get("village")
             village = next((v for v in villages if v.pk == village_pk), None)
             try:
-                record = population_list_upload(actor=user, uploaded_file=form.cleaned_data["file"], village=village)
+                job = population_list_start(actor=user, uploaded_file=form.cleaned_data["file"], village=village)
             except ValidationError as exc:
                 for message in _messages_of(exc):
                     form.add_error("file", message)
             else:
-                return redirect("students:population_detail", pk=record.pk)
+                return redirect("jobs:detail", pk=job.pk)  # matching runs in the background
     elif request.method == "POST":
         raise PermissionDenied
     return render(request, "students/population_index.html", {
@@ -191,18 +191,12 @@ def population_commit(request, pk):
         messages.error(request, "请选择导入方式。")
         return redirect("students:population_detail", pk=pk)
     try:
-        record, report = population_list_commit(
-            actor=request.user, record=record,
-            valid_only=form.cleaned_data["mode"] == PopulationList.Mode.VALID_ONLY)
+        job = population_list_commit_start(actor=request.user, record=record,
+                                           valid_only=form.cleaned_data["mode"] == PopulationList.Mode.VALID_ONLY)
     except ValidationError as exc:
         messages.error(request, "；".join(_messages_of(exc)))
         return redirect("students:population_detail", pk=pk)
-    if report.committed:
-        d = report.details
-        messages.success(request, f"名单已导入：在读 {d.get('matched', 0)} 名，待核实 {d.get('candidates', 0)} 名。")
-    else:
-        messages.error(request, record.message)
-    return redirect("students:population_detail", pk=pk)
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @require_POST

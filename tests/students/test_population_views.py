@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from kongchuo.models import Job
 from students.idnumbers import build as build_id
 from students.importing.samples import write_population_list
 from students.importing.selectors import population_candidates
@@ -48,6 +49,10 @@ def test_village_uploads_previews_confirms_and_verifies(client, world, tmp_path)
     client.force_login(world.village)
     response = client.post(reverse("students:population"), {"file": _file(tmp_path, [_row()])})
     record = PopulationList.objects.get()
+    job = Job.objects.get(kind="students.population_preview")
+    # the upload starts the matching job; the job's page, once done, goes on to the preview
+    assert response.url == reverse("jobs:detail", args=[job.pk])
+    response = client.get(response.url)
     assert response.url == reverse("students:population_detail", args=[record.pk])
     page = client.get(response.url).content.decode()
     assert "待确认导入" in page and 'id="count-new">1<' in page
