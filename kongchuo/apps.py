@@ -8,6 +8,9 @@ class KongchuoConfig(AppConfig):
     def ready(self):
         from . import signals  # noqa: F401
         from .checks import check_harfbuzz_subset  # noqa: F401
+        from .jobs import selfcheck
+
+        selfcheck.register()  # 后台任务自检 (the job layer's own kind)
 
         self._chinese_labels_for_axes()
 

@@ -6,6 +6,7 @@ app_name = "jobs"
 
 urlpatterns = [
     path("", views.job_list, name="list"),
+    path("selfcheck/", views.job_selfcheck, name="selfcheck"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/status/", views.job_status, name="status"),
     path("<int:pk>/cancel/", views.job_cancel_view, name="cancel"),

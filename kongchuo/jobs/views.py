@@ -141,6 +141,16 @@ def job_list(request):
     })
 
 
+@require_POST
+def job_selfcheck(request):
+    """系统管理员: start 后台任务自检 (is a worker running, how long does a job wait for it)."""
+    from .selfcheck import SELFCHECK_JOB
+    from .services import job_start
+
+    job = job_start(actor=request.user, kind=SELFCHECK_JOB)  # PermissionDenied (403) for anyone else
+    return redirect("jobs:detail", pk=job.pk)
+
+
 def running_count(user):
     if not getattr(user, "is_authenticated", False):
         return 0

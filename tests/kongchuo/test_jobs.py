@@ -358,3 +358,14 @@ def test_progress_callback_raises_once_cancel_was_seen(world):
     progress.cancelled = True
     with pytest.raises(JobCancelled):
         progress(4)
+
+
+def test_selfcheck_is_for_the_system_administrator_and_reports_the_wait(world, client):
+    client.force_login(world.principal_a)
+    assert client.post(reverse("jobs:selfcheck")).status_code == 403
+    client.force_login(world.sysadmin)
+    assert "后台进程自检" in client.get(reverse("jobs:list")).content.decode()
+    response = client.post(reverse("jobs:selfcheck"))
+    job = Job.objects.get(kind="kongchuo.selfcheck")
+    assert response.url == reverse("jobs:detail", args=[job.pk]) and job.status == S.DONE
+    assert "后台任务进程工作正常" in job.message and job.result["queue_wait"] >= 0
