@@ -134,7 +134,9 @@ def job_download(request, pk):
 def job_list(request):
     jobs = access.visible(Job.objects.select_related("requester"), request.user)
     show = request.GET.get("show")
-    if show != "failed":
+    if show == "failed":
+        jobs = jobs.filter(status=S.FAILED)
+    else:
         jobs = jobs.filter(requester=request.user)
     page = Paginator(jobs, 30).get_page(request.GET.get("page"))
     for job in page:
