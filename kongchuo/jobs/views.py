@@ -47,6 +47,17 @@ def eta_text(job, now=None):
     return f"预计还需约 {int(round(left / 60)) or 1} 分钟"
 
 
+QUEUE_HINT_AFTER = 30  # seconds in 排队中 before the page suggests checking the worker
+
+
+def display_message(job, now=None):
+    if job.status == S.QUEUED and job.created and (
+            (now or timezone.now()) - job.created).total_seconds() > QUEUE_HINT_AFTER:
+        return (f"{job.message}（已排队超过 {QUEUE_HINT_AFTER} 秒：前面可能还有其他任务；如长时间未开始，"
+                "请联系系统管理员检查后台任务进程。）")
+    return job.message
+
+
 def _next_url(job):
     spec = get_kind(job.kind)
     if job.status == S.DONE and spec is not None and spec.next_url is not None:
@@ -62,7 +73,7 @@ def status_of(job, user):
     spec = get_kind(job.kind)
     return {
         "id": job.pk, "status": job.status, "status_label": job.get_status_display(), "done": job.done,
-        "total": job.total, "percent": job.percent, "message": job.message, "eta": eta_text(job) or "",
+        "total": job.total, "percent": job.percent, "message": display_message(job), "eta": eta_text(job) or "",
         "active": job.is_active, "next_url": _next_url(job) if own else None,
         "auto_next": bool(own and spec and spec.auto_next and job.status == S.DONE),
         "has_file": bool(own and job.status == S.DONE and job.result_file.name),

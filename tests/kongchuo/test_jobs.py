@@ -369,3 +369,13 @@ def test_selfcheck_is_for_the_system_administrator_and_reports_the_wait(world, c
     job = Job.objects.get(kind="kongchuo.selfcheck")
     assert response.url == reverse("jobs:detail", args=[job.pk]) and job.status == S.DONE
     assert "后台任务进程工作正常" in job.message and job.result["queue_wait"] >= 0
+
+
+def test_a_job_queued_long_suggests_checking_the_worker(world, client, settings):
+    settings.TASKS = DUMMY
+    job = job_start(actor=world.principal_a, kind="test.echo")
+    client.force_login(world.principal_a)
+    assert "检查后台任务进程" not in client.get(reverse("jobs:status", args=[job.pk])).json()["message"]
+    Job.objects.filter(pk=job.pk).update(created=timezone.now() - datetime.timedelta(minutes=2))
+    assert "检查后台任务进程" in client.get(reverse("jobs:status", args=[job.pk])).json()["message"]
+    assert "检查后台任务进程" in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
