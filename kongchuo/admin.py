@@ -4,7 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from kongchuo import access
 from kongchuo.models import (
-    AccessLog, Area, CalendarException, EducationOffice, Grade, LeadershipGroup, LeadershipMember, Role,
+    AccessLog, Area, CalendarException, EducationOffice, Grade, Job, LeadershipGroup, LeadershipMember, Role,
     RoleAssignment, School, SchoolClass, SchoolYear, SubDistrict, Term, User, Village,
 )
 
@@ -149,3 +149,15 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("action",)
     search_fields = ("username", "object_id", "scope")
     date_hierarchy = "at"
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """后台任务, for diagnosis (the files are not shown: only the requester downloads them, on the job's page)."""
+
+    list_display = ("pk", "label", "requester", "status", "done", "total", "attempts", "created", "finished")
+    list_filter = ("status", "kind")
+    search_fields = ("label", "requester__username", "message")
+    fields = ("kind", "label", "requester", "action", "scope", "params", "status", "done", "total", "message",
+              "error_detail", "cancel_requested", "attempts", "task_id", "result_name", "result", "created", "started",
+              "finished", "heartbeat", "expires")

@@ -21,6 +21,10 @@ class KongchuoConfig(AppConfig):
 
         labels = {"AccessAttempt": "登录失败记录（锁定计数）", "AccessFailureLog": "登录失败日志",
                   "AccessLog": "登录日志"}
+        tasks_db = apps.get_app_config("django_tasks_database")  # the job layer's queue (kongchuo/jobs)
+        tasks_db.verbose_name = "后台任务队列"
+        for model in tasks_db.get_models():
+            model._meta.verbose_name = model._meta.verbose_name_plural = "队列记录"
         axes = apps.get_app_config("axes")
         axes.verbose_name = "登录安全"
         for model in axes.get_models():

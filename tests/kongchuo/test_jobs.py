@@ -379,3 +379,14 @@ def test_a_job_queued_long_suggests_checking_the_worker(world, client, settings)
     Job.objects.filter(pk=job.pk).update(created=timezone.now() - datetime.timedelta(minutes=2))
     assert "检查后台任务进程" in client.get(reverse("jobs:status", args=[job.pk])).json()["message"]
     assert "检查后台任务进程" in client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+
+def test_admin_shows_jobs_read_only_without_their_files(world, client, django_user_model):
+    job = job_start(actor=world.principal_a, kind="test.echo")
+    admin_user = django_user_model.objects.create_superuser("root_admin", password="x-Admin-2026")
+    RoleAssignment.objects.create(user=admin_user, role="sysadmin", area=world.area)
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:kongchuo_job_changelist")).status_code == 200
+    page = client.get(reverse("admin:kongchuo_job_change", args=[job.pk]))
+    assert page.status_code == 200 and job.result_file.name not in page.content.decode()
+    assert client.get(reverse("admin:django_tasks_database_dbtaskresult_changelist")).status_code == 200
