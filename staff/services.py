@@ -48,10 +48,8 @@ def username_for(*, real_name, phone, taken=()):
 
 
 def profile_of(user):
-    profile = getattr(user, "_kc_staff_profile", None)
-    if profile is None:
-        profile, _ = StaffProfile.objects.get_or_create(user=user)
-        user._kc_staff_profile = profile
+    """The account's staff profile (created empty for accounts made elsewhere, e.g. in the Django admin)."""
+    profile, _ = StaffProfile.objects.select_related("school", "area").get_or_create(user=user)
     return profile
 
 
@@ -152,7 +150,6 @@ def staff_create(*, actor, real_name, phone, id_number="", school=None, area=Non
     profile = StaffProfile(user=user, id_number=id_number, school=school,
                            area=area or (school.area if school is not None else None), post=post[:50])
     _stamp(profile, actor, reason).save()
-    user._kc_staff_profile = profile
     for role, scope_obj in roles:
         _grant(actor=actor, user=user, role=role, scope_obj=scope_obj, note="新建账号时授予", reason=reason)
     password = _issue_password(user, actor, now, reason)
@@ -207,13 +204,22 @@ def account_end(*, actor, user, reason):
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
         raise ValidationError(f"{user.display_name} 的账号已停用。")
-    for assignment in RoleAssignment.objects.select_for_update().filter(user=user, is_active=True):
+    profile = profile_of(user)
+    active = list(RoleAssignment.objects.select_for_update().filter(user=user, is_active=True).order_by("pk"))
+    if profile.school_id is None and profile.area_id is None:
+        # remember where the account belonged, so its managers still find the ended account
+        for assignment in active:
+            school_id, area_id = access.scope_ids(assignment.role, assignment.scope_object)
+            if school_id is not None:
+                profile.school_id, profile.area_id = school_id, area_id
+                break
+            profile.area_id = profile.area_id or area_id
+    for assignment in active:
         assignment.is_active = False
         assignment.note = ((f"{assignment.note} " if assignment.note else "") + f"账号停用：{reason}")[:200]
         _stamp(assignment, actor, "账号停用").save()
     user.is_active = False
     _stamp(user, actor, f"账号停用：{reason}").save()
-    profile = profile_of(user)
     profile.ended_at, profile.ended_by, profile.end_reason = timezone.now(), actor, reason[:200]
     profile.must_change_password = False
     _stamp(profile, actor, "账号停用").save()
