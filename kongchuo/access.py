@@ -110,6 +110,7 @@ ACTIONS = {
     "staff.manage": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
     "staff.import": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
     "setup.view": {Role.SYSADMIN, Role.OFFICE_STAFF},
+    "org.import": {Role.SYSADMIN, Role.OFFICE_STAFF},  # 学校名录 / 村（社区）名录 of their own area
 }
 
 
@@ -478,6 +479,8 @@ RULES = {
     "students.PopulationEntry": _population_entry_q_for,
     # go-live (staff app)
     "staff.StaffImport": lambda a, user, p="": _staff_import_q_for(a, user, p),
+    "staff.OrgImport": lambda a, user, p="": (Q(**{f"{p}area_id": a.area_id})
+                                              if a.role in (Role.SYSADMIN, Role.OFFICE_STAFF) else NOTHING),
 }
 
 
@@ -611,6 +614,14 @@ def managed_schools(user):
     if not parts:
         return School.objects.none()
     return School.objects.filter(reduce(operator.or_, parts)).order_by("code")
+
+
+def org_import_areas(user):
+    """Areas whose 学校名录 / 村（社区）名录 `user` may import (系统管理员 and 教育办 of that area)."""
+    from kongchuo.models import Area
+
+    roles = ACTIONS["org.import"]
+    return Area.objects.filter(pk__in=[a.area_id for a in get_scope(user).assignments if a.role in roles])
 
 
 def managed_areas(user):

@@ -54,3 +54,14 @@ class StaffUploadForm(forms.Form):
 
 class ImportCommitForm(forms.Form):
     valid_only = forms.BooleanField(label="仅导入有效行（跳过有错误的行）", required=False)
+
+
+class OrgUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="名录", choices=[("schools", "学校名录（学校标识码、学校名称、学段、所属办事处、地址、电话）"),
+                                                  ("villages", "村（社区）名录（代码、名称、办事处）")])
+    area = forms.ChoiceField(label="管理区")
+    file = forms.FileField(label="Excel 文件")
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [(str(a.pk), a.name) for a in areas]

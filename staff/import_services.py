@@ -119,3 +119,64 @@ def staff_import_from_path(*, path, area, school=None, actor=None, commit=False,
             record.message = f"名单中有 {report.invalid} 行错误，未导入任何数据。"
         record.save()
     return record, report, runner.credentials
+
+
+# ---------------------------------------------------------------- 学校名录 / 村（社区）名录
+def _check_org(actor, area):
+    if actor is not None and not access.org_import_areas(actor).filter(pk=area.pk).exists():
+        raise PermissionDenied("只有本管理区的系统管理员或教育办可以导入学校/村名录。")
+
+
+@transaction.atomic
+def org_import_upload(*, actor, area, kind, uploaded_file):
+    from staff.models import OrgImport
+    from staff.org_import import OrgImport as OrgRunner
+
+    _check_org(actor, area)
+    if kind not in OrgImport.Kind.values:
+        raise ValidationError({"kind": "请选择导入学校名录还是村（社区）名录。"})
+    check_upload(uploaded_file)
+    expire_stale(OrgImport)
+    record = OrgImport(area=area, kind=kind, uploaded_by=actor, file_size=uploaded_file.size,
+                       original_name=os.path.basename(uploaded_file.name)[:200], sha256=_digest(uploaded_file))
+    record.file.save(record.original_name, uploaded_file, save=False)
+    record._history_user = actor
+    try:
+        report = OrgRunner(kind=kind, area=area, path=_stored_path(record)).run()
+    except FileFormatError as exc:
+        discard_file(record)
+        record.status, record.message = OrgImport.Status.FAILED, str(exc)
+        record.save()
+        return record
+    report.apply_to(record)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def org_import_commit(*, actor, record, valid_only=False):
+    from staff.models import OrgImport
+    from staff.org_import import OrgImport as OrgRunner
+
+    record = OrgImport.objects.select_for_update(of=("self",)).select_related("area").get(pk=record.pk)
+    _check_org(actor, record.area)
+    if record.status != OrgImport.Status.PREVIEWED or not record.file:
+        raise ValidationError(f"该名录已处理（{record.get_status_display()}），不能再次导入；如需导入请重新上传。")
+    record._history_user = actor
+    try:
+        report = OrgRunner(kind=record.kind, area=record.area, path=_stored_path(record)).run(
+            commit=True, valid_only=valid_only)
+    except FileFormatError as exc:
+        raise ValidationError(str(exc)) from None
+    report.apply_to(record)
+    if not report.committed:
+        record.message = (f"名录中有 {report.invalid} 行错误，按“整个文件”方式未导入任何数据。"
+                          "请修改后重新上传，或选择“仅导入有效行”。")
+        record.save()
+        return record, report
+    discard_file(record)
+    record.status = OrgImport.Status.COMMITTED
+    record.mode = OrgImport.Mode.VALID_ONLY if valid_only else OrgImport.Mode.ALL
+    record.committed_by, record.committed_at, record.message = actor, timezone.now(), ""
+    record.save()
+    return record, report

@@ -51,3 +51,24 @@ class StaffImport(ImportRecordBase):
 
     def __str__(self):
         return f"{self.school or self.area} {self.original_name}（{self.get_status_display()}）"
+
+
+class OrgImport(ImportRecordBase):
+    """学校名录 / 村（社区）名录 import record (go-live set-up)."""
+
+    class Kind(models.TextChoices):
+        SCHOOLS = "schools", "学校名录"
+        VILLAGES = "villages", "村（社区）名录"
+
+    area = models.ForeignKey("kongchuo.Area", on_delete=models.PROTECT, related_name="+", verbose_name="管理区")
+    kind = models.CharField("名录", max_length=10, choices=Kind.choices)
+    history = HistoricalRecords(excluded_fields=["errors", "warnings", "details"])
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学校/村名录导入记录"
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.original_name}（{self.get_status_display()}）"

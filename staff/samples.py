@@ -96,3 +96,31 @@ def write_demo_sample(n=60):
     area = Area.objects.order_by("pk").first()
     SAMPLES_DIR.mkdir(exist_ok=True)
     return write_staff_file(SAMPLES_DIR / "staff_sample.xlsx", staff_rows(area, n=n))
+
+
+SCHOOL_HEADERS = ["序号", "学校标识码", "学校名称", "学段", "所属办事处", "地址", "电话"]
+VILLAGE_HEADERS = ["序号", "代码", "名称", "办事处"]
+
+
+def demo_school_rows():
+    """The demo district's 学校名录 (kongchuo.demo.SCHOOLS), as a district would send it."""
+    from kongchuo.demo import SCHOOLS
+
+    kinds = {"primary": "小学", "junior": "初中", "nine_year": "九年一贯制"}
+    return [[i, code, name, kinds[kind], "土城办事处", f"信阳市上天梯管理区{short[:2]}", "0376-6" + code[-6:]]
+            for i, (code, name, short, kind, _) in enumerate(SCHOOLS, start=1)]
+
+
+def demo_village_rows():
+    from kongchuo.demo import VILLAGES
+
+    return [[i, code, name, "土城办事处"] for i, (name, code, _) in enumerate(VILLAGES, start=1)]
+
+
+def write_org_samples():
+    """students/importing/samples/school_list_sample.xlsx and village_list_sample.xlsx (no database needed)."""
+    SAMPLES_DIR.mkdir(exist_ok=True)
+    (SAMPLES_DIR / "school_list_sample.xlsx").write_bytes(table_workbook(
+        title="上天梯管理区学校名录", headers=SCHOOL_HEADERS, rows=demo_school_rows(), widths=[6, 14, 30, 10, 14, 30, 16]))
+    (SAMPLES_DIR / "village_list_sample.xlsx").write_bytes(table_workbook(
+        title="上天梯管理区村（社区）名录", headers=VILLAGE_HEADERS, rows=demo_village_rows(), widths=[6, 16, 16, 16]))

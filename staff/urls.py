@@ -18,6 +18,8 @@ urlpatterns = [
     path("import/<int:pk>/commit/", views.staff_import_commit, name="import_commit"),
     path("import/<int:pk>/cancel/", views.staff_import_cancel, name="import_cancel"),
     path("setup/", views.checklist, name="checklist"),
+    path("setup/org-import/", views.org_import, name="org_import"),
+    path("setup/org-import/<int:pk>/", views.org_import_detail, name="org_import_detail"),
     path("first-password/", views.first_password, name="first_password"),
     path("password-help/", views.password_help, name="password_help"),
 ]

@@ -295,6 +295,50 @@ def staff_import_cancel(request, pk):
     return redirect("staff:import_detail", pk=record.pk)
 
 
+# ---------------------------------------------------------------- 学校名录 / 村（社区）名录
+def org_import(request):
+    from staff.forms import OrgUploadForm
+    from staff.models import OrgImport
+
+    _require(request.user, "org.import")
+    areas = list(access.org_import_areas(request.user))
+    form = OrgUploadForm(request.POST or None, request.FILES or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        area = next(a for a in areas if str(a.pk) == form.cleaned_data["area"])
+        try:
+            record = import_services.org_import_upload(actor=request.user, area=area, kind=form.cleaned_data["kind"],
+                                                       uploaded_file=form.cleaned_data["file"])
+        except ValidationError as exc:
+            for message in _errors(exc):
+                form.add_error("file", message)
+        else:
+            return redirect("staff:org_import_detail", pk=record.pk)
+    records = OrgImport.objects.visible_to(request.user)[:20]
+    return render(request, "staff/org_import.html", {"form": form, "records": records})
+
+
+def org_import_detail(request, pk):
+    from staff.models import OrgImport
+
+    _require(request.user, "org.import")
+    record = access.get_visible_or_404(OrgImport, request.user, pk=pk)
+    if request.method == "POST":
+        form = ImportCommitForm(request.POST)
+        form.is_valid()
+        try:
+            record, report = import_services.org_import_commit(
+                actor=request.user, record=record, valid_only=form.cleaned_data.get("valid_only", False))
+        except ValidationError as exc:
+            messages.error(request, "；".join(_errors(exc)))
+        else:
+            if report.committed:
+                messages.success(request, f"已导入：{report.counts_line()}")
+            else:
+                messages.error(request, record.message)
+        return redirect("staff:org_import_detail", pk=record.pk)
+    return render(request, "staff/org_import_detail.html", {"record": record, "commit_form": ImportCommitForm()})
+
+
 # ---------------------------------------------------------------- set-up checklist
 def checklist(request):
     _require(request.user, "setup.view")
