@@ -61,8 +61,10 @@ def _stamp(instance, actor, reason):
 
 
 def _issue_password(user, actor, now, reason):
+    from staff.hashers import make_one_time_hash
+
     password = one_time_password(user)
-    user.set_password(password)
+    user.password = make_one_time_hash(password)
     _stamp(user, actor, reason).save()
     profile = profile_of(user)
     profile.must_change_password = True

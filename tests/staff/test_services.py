@@ -196,3 +196,15 @@ def test_username_setting_pinyin_gives_unique_names(world, settings):
     b, _ = services.staff_create(actor=world.principal_a, real_name="张伟", phone="13800000022",
                                  roles=[(Role.TEACHER, world.school_a)], school=world.school_a)
     assert (a.username, b.username) == ("zhangwei", "zhangwei2")
+
+
+def test_one_time_passwords_use_the_cheap_hasher_and_are_rehashed_at_first_login(world, settings, client):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher",
+                                 "staff.hashers.OneTimePasswordHasher"]
+    user, password = _new_teacher(world)
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_otp$10000$") and user.check_password(password)
+    response = client.post("/accounts/login/", {"username": user.username, "password": password})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$")  # Django upgraded it on the successful login
