@@ -39,6 +39,9 @@ def first_password(request):
         user = form.save()
         update_session_auth_hash(request, user)
         services.account_password_changed(user=user)
+        from staff.middleware import SESSION_KEY
+
+        request.session.pop(SESSION_KEY, None)
         messages.success(request, "密码已修改，请牢记新密码。")
         return redirect("workbench")
     return render(request, "staff/first_password.html", {"form": form})

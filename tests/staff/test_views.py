@@ -190,3 +190,13 @@ def test_setup_checklist_shows_what_is_missing(client, world):
     assert "未建立管理区领导小组" in page
     client.force_login(world.principal_a)
     assert client.get(reverse("staff:checklist")).status_code == 403
+
+
+def test_a_reset_ends_the_open_session_and_the_next_login_is_forced(client, world):
+    _login(client, "teacher_a", f.PASSWORD)
+    assert client.get(reverse("workbench")).status_code == 200
+    password = services.account_reset_password(actor=world.principal_a, user=world.teacher_a)
+    response = client.get(reverse("workbench"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    _login(client, "teacher_a", password)
+    assert client.get(reverse("workbench")).url == reverse("staff:first_password")
