@@ -335,6 +335,8 @@ class StaffImport:
             if username_mode() == "phone" and taken is not None:
                 errors.append(("手机号", mask_phone(row["phone"]), f"用户名 {row['phone']} 已被其他账号使用"))
                 return
+            if self._class_taken(row["roles"], None, errors):
+                return
             row["new_roles"] = row["roles"]
             return
         row["user"] = user
@@ -357,20 +359,30 @@ class StaffImport:
         for role, scope_obj, label in row["roles"]:
             if _role_key(role, scope_obj) not in held:
                 new_roles.append((role, scope_obj, label))
-        for role, scope_obj, label in new_roles:
-            if role == Role.HEAD_TEACHER:
-                other = (RoleAssignment.objects.filter(role=role, is_active=True, school_class=scope_obj,
-                                                       user__is_active=True).exclude(user=user)
-                         .select_related("user").first())
-                if other is not None:
-                    errors.append(("角色", label, f"该班已有班主任 {other.user.display_name}（请先结束其班主任角色）"))
-                    return
+        if self._class_taken(new_roles, user, errors):
+            return
         row["new_roles"] = new_roles
         changed = bool(new_roles) or user.real_name != row["name"] or user.phone != row["phone"] or (
             row["id_number"] and (profile is None or profile.id_number != row["id_number"])) or (
             row["post"] and (profile is None or profile.post != row["post"])) or (
             row["school"] is not None and (profile is None or profile.school_id != row["school"].pk))
         row["outcome"] = "updated" if changed else "unchanged"
+
+    @staticmethod
+    def _class_taken(roles, user, errors):
+        """One 班主任 per class: a class already held by someone else is an error of this row."""
+        for role, scope_obj, label in roles:
+            if role != Role.HEAD_TEACHER:
+                continue
+            other = RoleAssignment.objects.filter(role=role, is_active=True, school_class=scope_obj,
+                                                  user__is_active=True)
+            if user is not None:
+                other = other.exclude(user=user)
+            other = other.select_related("user").first()
+            if other is not None:
+                errors.append(("角色", label, f"该班已有班主任 {other.user.display_name}（请先结束其班主任角色）"))
+                return True
+        return False
 
     # ------------------------------------------------------------------ commit
     def _write(self, rows):

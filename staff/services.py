@@ -166,8 +166,7 @@ def role_grant(*, actor, user, role, scope_obj, note=""):
     _check_grant(actor, role, scope_obj)
     if not user.is_active:
         raise ValidationError({"user": f"{user.display_name} 的账号已停用，不能授予角色。"})
-    if actor is not None and RoleAssignment.objects.filter(user=user, is_active=True).exists():
-        _check_manage(actor, user)
+    _check_manage(actor, user)
     assignment, _ = _grant(actor=actor, user=user, role=role, scope_obj=scope_obj,
                            note=note or f"由{getattr(actor, 'display_name', '命令行')}授予", reason="授予角色")
     return assignment

@@ -153,3 +153,35 @@ def test_sample_file_previews_clean(org):
 
 def test_headers_match_the_sample_generator():
     assert HEADERS[1:] == ["姓 名", "手机号", "身份证号", "学校", "岗位", "角色"]
+
+
+def test_a_class_already_held_by_another_head_teacher_is_a_row_error(org, tmp_path, capsys):
+    from kongchuo.demo import current_class
+
+    school = org["schools"][0]
+    holder = User.objects.create(username="holder", real_name="周敏")
+    RoleAssignment.objects.create(user=holder, role=Role.HEAD_TEACHER, school_class=current_class(school, 1))
+    path = write_staff_file(tmp_path / "h.xlsx", [_row("新班主任", "13812340051", school.name,
+                                                       roles="班主任（一年级1班）")])
+    with pytest.raises(CommandError):
+        call_command("import_staff", str(path), "--school", school.code)
+    assert "该班已有班主任 周敏" in capsys.readouterr().out
+
+
+def test_a_principal_import_cannot_grant_outside_the_school(org, tmp_path, capsys):
+    school, other = org["schools"][0], org["schools"][1]
+    principal = User.objects.create(username="p1")
+    RoleAssignment.objects.create(user=principal, role=Role.SCHOOL_ADMIN, school=school)
+    path = write_staff_file(tmp_path / "p.xlsx", [
+        _row("甲", "13812340061", school.name, roles="校长"),
+        _row("乙", "13812340062", school.name, roles="村干部（胡洼村）"),
+        _row("丙", "13812340063", other.name)])
+    with pytest.raises(CommandError) as exc:
+        call_command("import_staff", str(path), "--user", "p1")  # area-wide: 教育办 only
+    assert exc.value.returncode == 2 and "只有教育办可以导入全区" in str(exc.value)
+    with pytest.raises(CommandError) as exc:
+        call_command("import_staff", str(path), "--school", school.code, "--user", "p1")
+    out = capsys.readouterr().out
+    assert exc.value.returncode == 1
+    assert "第 4 行 角色：您不能授予“校长/学校管理员" in out and "第 5 行 角色：您不能授予“村/社区干部" in out
+    assert "第 6 行 学校：与所选的" in out
