@@ -72,3 +72,19 @@ class OrgImport(ImportRecordBase):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.original_name}（{self.get_status_display()}）"
+
+
+class SmsCode(models.Model):
+    """A one-time code sent by SMS for a forgotten password (only when a gateway is configured). Hashed, short-lived,
+    few attempts."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="账号")
+    code_hash = models.CharField("验证码（散列）", max_length=128)
+    created = models.DateTimeField("发送时间", auto_now_add=True, db_index=True)
+    expires = models.DateTimeField("失效时间")
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    used = models.BooleanField("已使用", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "短信验证码"
+        ordering = ["-created"]

@@ -49,10 +49,28 @@ def first_password(request):
 
 @login_not_required
 def password_help(request):
-    username = request.GET.get("username", "").replace("\x00", "")
-    helpers = selectors.helpers_for(username) if username else []
-    return render(request, "staff/password_help.html", {"username": username[:150], "helpers": helpers,
-                                                         "asked": bool(username)})
+    from staff import sms_services
+    from staff.passwords import sms_configured
+
+    username = (request.GET.get("username") or request.POST.get("username") or "").replace("\x00", "")[:150]
+    context = {"username": username, "asked": bool(username), "sms": sms_configured(), "sms_errors": []}
+    if request.method == "POST" and context["sms"]:
+        try:
+            if request.POST.get("step") == "send":
+                messages.info(request, sms_services.sms_code_send(username=username))
+                context["code_sent"] = True
+            else:
+                if request.POST.get("new_password1") != request.POST.get("new_password2"):
+                    raise ValidationError({"new_password2": "两次输入的新密码不一致。"})
+                sms_services.sms_code_reset(username=username, code=request.POST.get("code", "")[:10],
+                                            new_password=request.POST.get("new_password1", ""))
+                messages.success(request, "密码已重置，请用新密码登录。")
+                return redirect("login")
+        except ValidationError as exc:
+            context["sms_errors"] = _errors(exc)
+            context["code_sent"] = request.POST.get("step") != "send"
+    context["helpers"] = selectors.helpers_for(username) if username else []
+    return render(request, "staff/password_help.html", context)
 
 
 # ---------------------------------------------------------------- staff lists and accounts
