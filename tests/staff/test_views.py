@@ -200,3 +200,11 @@ def test_a_reset_ends_the_open_session_and_the_next_login_is_forced(client, worl
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     _login(client, "teacher_a", password)
     assert client.get(reverse("workbench")).url == reverse("staff:first_password")
+
+
+def test_admin_shows_go_live_records_read_only(client, world, new_teacher):
+    client.force_login(world.sysadmin)
+    assert client.get("/admin/staff/staffprofile/").status_code == 200
+    assert client.get("/admin/staff/staffprofile/add/").status_code == 403
+    page = client.get(f"/admin/staff/staffprofile/{new_teacher[0].staff_profile.pk}/change/").content.decode()
+    assert "新教师" in page and new_teacher[1] not in page
