@@ -58,7 +58,8 @@ class ImportCommitForm(forms.Form):
 
 class OrgUploadForm(forms.Form):
     kind = forms.ChoiceField(label="名录", choices=[("schools", "学校名录（学校标识码、学校名称、学段、所属办事处、地址、电话）"),
-                                                  ("villages", "村（社区）名录（代码、名称、办事处）")])
+                                                  ("villages", "村（社区）名录（代码、名称、办事处）"),
+                                                  ("classes", "当前学年的年级与班级（学校、班级）")])
     area = forms.ChoiceField(label="管理区")
     file = forms.FileField(label="Excel 文件")
 

@@ -59,6 +59,7 @@ class OrgImport(ImportRecordBase):
     class Kind(models.TextChoices):
         SCHOOLS = "schools", "学校名录"
         VILLAGES = "villages", "村（社区）名录"
+        CLASSES = "classes", "年级与班级"
 
     area = models.ForeignKey("kongchuo.Area", on_delete=models.PROTECT, related_name="+", verbose_name="管理区")
     kind = models.CharField("名录", max_length=10, choices=Kind.choices)

@@ -21,6 +21,7 @@ VILLAGE_MAP = ColumnMap(["代码", "名称", "办事处", "类型"], {
     "村代码": "代码", "社区代码": "代码", "村(社区)代码": "代码", "区划代码": "代码", "统计用区划代码": "代码",
     "村名": "名称", "村(社区)": "名称", "村(社区)名称": "名称", "村/社区": "名称", "所属办事处": "办事处",
     "所在办事处": "办事处", "街道/乡镇": "办事处", "乡镇(街道)": "办事处", "城乡分类": "类型"})
+CLASS_MAP = ColumnMap(["学校", "班级"], {"学校名称": "学校", "学校标识码": "学校", "班级名称": "班级", "班名": "班级"})
 KINDS = {"小学": School.Kind.PRIMARY, "初中": School.Kind.JUNIOR, "初级中学": School.Kind.JUNIOR,
          "九年一贯制": School.Kind.NINE_YEAR, "九年一贯制学校": School.Kind.NINE_YEAR}
 VILLAGE_KINDS = {"村": Village.Kind.VILLAGE, "村委会": Village.Kind.VILLAGE, "社区": Village.Kind.COMMUNITY,
@@ -39,6 +40,8 @@ class OrgImport:
         self.new_subdistricts = []
 
     def run(self, *, commit=False, valid_only=False):
+        if self.kind == "classes":
+            return self._run_classes(commit=commit, valid_only=valid_only)
         report = self.report
         schools = self.kind == "schools"
         reader = SheetReader(self.path, SCHOOL_MAP if schools else VILLAGE_MAP,
@@ -174,3 +177,63 @@ class OrgImport:
                 setattr(obj, key, value)
             obj._change_reason = "名录导入"
             obj.save()
+
+
+    # ------------------------------------------------------------------ 年级与班级 of the current school year
+    def _run_classes(self, *, commit, valid_only):
+        """学校, 班级 (三年级(1)班 …) → the classes of the current school year; missing grades and classes are created
+        (the 学籍 import's ClassResolver does the parsing and the creating)."""
+        from kongchuo.models import SchoolYear
+        from students.importing.classes import ClassError, ClassResolver
+
+        report = self.report
+        year = SchoolYear.objects.filter(is_current=True).first()
+        if year is None:
+            from students.importing.reader import FileFormatError
+
+            raise FileFormatError("尚未设置当前学年：请先在系统管理中建立学年并设为当前学年。")
+        schools = {}
+        for s in School.objects.filter(area=self.area):
+            schools[s.code] = schools[w.half_width(s.name).replace(" ", "")] = s
+        resolvers, seen = {}, {}
+        reader = SheetReader(self.path, CLASS_MAP, required=("学校", "班级"), anchors=("班级",), min_known=2,
+                             engine=self.engine)
+        try:
+            reader.open()
+            report.header_row, report.engine = reader.header_row, reader.engine
+            report.unknown_columns = [c for c in reader.unknown_columns if c not in ("序号", "编号", "备注")]
+            for number, cells in reader.rows():
+                report.total_rows += 1
+                data = {n: w.cell_text(cells[i]) for n, i in reader.columns.items()}
+                school = schools.get(w.half_width(data.get("学校", "")).replace(" ", ""))
+                if school is None:
+                    report.invalid += 1
+                    report.error(number, "学校", data.get("学校", ""), "不是本区的学校（请写学校全称或学校标识码）")
+                    continue
+                resolver = resolvers.get(school.pk) or resolvers.setdefault(school.pk, ClassResolver(school, year))
+                try:
+                    key = resolver.resolve(data.get("班级", ""))
+                except ClassError as exc:
+                    report.invalid += 1
+                    report.error(number, "班级", data.get("班级", ""), str(exc))
+                    continue
+                if (school.pk, key) in seen:
+                    report.invalid += 1
+                    report.error(number, "班级", data.get("班级", ""), f"与第 {seen[(school.pk, key)]} 行重复")
+                    continue
+                seen[(school.pk, key)] = number
+                if key in resolver.to_create:
+                    report.new += 1
+                else:
+                    report.unchanged += 1
+        finally:
+            reader.close()
+        if commit:
+            if report.invalid and not valid_only:
+                report.details["rolled_back"] = True
+            else:
+                with transaction.atomic():
+                    created = sum(r.materialise() for r in resolvers.values())
+                report.details["classes_created"] = created
+                report.committed = True
+        return report.finish()

@@ -110,3 +110,23 @@ def test_org_import_on_the_web_is_for_the_area_sysadmin_and_office_only(client, 
     assert client.get(reverse("staff:org_import_detail", args=[record.pk])).status_code == 404
     client.force_login(world.principal_a)
     assert client.get(reverse("staff:org_import")).status_code == 403
+
+
+def test_classes_of_the_year_from_a_sheet(empty_district, tmp_path, capsys):
+    call_command("import_org", str(SAMPLES_DIR / "school_list_sample.xlsx"), "--kind", "schools", "--commit")
+    path = tmp_path / "classes.xlsx"
+    path.write_bytes(table_workbook(title="班级", headers=["学校", "班级"], rows=[
+        ["上天梯管理区土城中心小学", "一年级(1)班"], ["上天梯管理区土城中心小学", "一年级（2）班"],
+        ["2141571004", "初一(1)班"], ["上天梯管理区土城中心小学", "七年级1班"], ["上天梯管理区土城中心小学", "一年级1班"],
+        ["不存在", "一年级1班"]]))
+    with pytest.raises(CommandError):
+        call_command("import_org", str(path), "--kind", "classes", "--commit")
+    out = capsys.readouterr().out
+    assert "第 6 行 班级：" in out and "没有七年级" in out
+    assert "第 7 行 班级：" in out and "与第 3 行重复" in out and "第 8 行 学校：不是本区的学校" in out
+    assert not SchoolClass.objects.exists()
+    call_command("import_org", str(path), "--kind", "classes", "--commit", "--valid-only")
+    assert SchoolClass.objects.count() == 3 and Grade.objects.filter(level=7, school__code="2141571004").exists()
+    capsys.readouterr()
+    call_command("import_org", str(path), "--kind", "classes", "--commit", "--valid-only")
+    assert "无变化 3" in capsys.readouterr().out and SchoolClass.objects.count() == 3

@@ -1,6 +1,7 @@
 """python manage.py import_org FILE --kind schools|villages [--area CODE] [--commit [--valid-only]]
 
-学校名录 (学校标识码, 学校名称, 学段, 所属办事处, 地址, 电话) or 村（社区）名录 (代码, 名称, 办事处), matched by code.
+学校名录 (学校标识码, 学校名称, 学段, 所属办事处, 地址, 电话) or 村（社区）名录 (代码, 名称, 办事处), matched by code;
+or 年级与班级 of the current school year (学校, 班级 such as 三年级(1)班), created when missing.
 Exit codes as import_students: 1 = rows with errors (nothing saved unless --valid-only), 2 = file/area unusable.
 """
 from django.core.management.base import BaseCommand, CommandError
@@ -16,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--kind", required=True, choices=["schools", "villages"])
+        parser.add_argument("--kind", required=True, choices=["schools", "villages", "classes"])
         parser.add_argument("--area", help="管理区行政区划代码（只有一个管理区时可不填）")
         parser.add_argument("--commit", action="store_true")
         parser.add_argument("--valid-only", action="store_true")
