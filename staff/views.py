@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kongchuo import access
 from kongchuo.audit import mask_phone
-from kongchuo.models import RoleAssignment, School
+from kongchuo.models import Role, RoleAssignment
 from staff import import_services, selectors, services
 from staff.forms import (
     EndAccountForm, FirstPasswordForm, ImportCommitForm, RoleGrantForm, StaffAddForm, StaffUploadForm,
@@ -101,9 +101,13 @@ def staff_add(request):
     if request.method == "POST" and form.is_valid():
         try:
             roles = [selectors.parse_option(v) for v in form.cleaned_data["roles"]]
+            school_roles = {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN}
+            home = school if any(role in school_roles for role, _ in roles) else None
+            area = home.area if home else next((o for r, o in roles if r in (Role.OFFICE_STAFF, Role.LEADERSHIP)),
+                                               None) or next(iter(access.managed_areas(request.user)), None)
             user, password = services.staff_create(
                 actor=request.user, real_name=form.cleaned_data["real_name"], phone=form.cleaned_data["phone"],
-                id_number=form.cleaned_data["id_number"], school=school, post=form.cleaned_data["post"],
+                id_number=form.cleaned_data["id_number"], school=home, area=area, post=form.cleaned_data["post"],
                 roles=roles)
         except (ValidationError, ValueError, PermissionDenied) as exc:
             for message in (_errors(exc) if isinstance(exc, ValidationError) else [str(exc)]):

@@ -208,3 +208,14 @@ def test_admin_shows_go_live_records_read_only(client, world, new_teacher):
     assert client.get("/admin/staff/staffprofile/add/").status_code == 403
     page = client.get(f"/admin/staff/staffprofile/{new_teacher[0].staff_profile.pk}/change/").content.decode()
     assert "新教师" in page and new_teacher[1] not in page
+
+
+def test_office_adds_a_village_account_that_belongs_to_the_area_not_a_school(client, world):
+    client.force_login(world.office)
+    response = client.post(reverse("staff:add"), {"real_name": "村主任", "phone": "13800000077",
+                                                  "roles": [f"village_cadre:{world.v1b.pk}"]})
+    assert response.status_code == 200
+    profile = StaffProfile.objects.get(user__username="13800000077")
+    assert profile.school is None and profile.area == world.area
+    listing = client.get(reverse("staff:list"), {"school": "area"}).content.decode()
+    assert "村主任" in listing
