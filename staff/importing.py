@@ -56,17 +56,14 @@ _ENTRY = re.compile(r"^([^()]+?)(?:\((.*)\))?$")
 _GRADE = re.compile(r"^(?:(初[一二三])|(\d|[一二三四五六七八九]))年级?$")
 
 
-def split_roles(text):
-    """'班主任（三年级1班）；校领导（三、四年级）' → ['班主任(三年级1班)', '校领导(三、四年级)']: separators inside brackets
-    do not split."""
-    text = w.half_width(text).replace(" ", "").replace(":", "(").replace("：", "(")
+def _split_top(text, separators):
     parts, depth, current = [], 0, ""
     for ch in text:
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth = max(depth - 1, 0)
-        if depth == 0 and ch in ";；,，\n、" and not (ch == "、" and depth):
+        if depth == 0 and ch in separators:
             if current:
                 parts.append(current)
             current = ""
@@ -74,8 +71,21 @@ def split_roles(text):
         current += ch
     if current:
         parts.append(current)
-    # '班主任(三年级1班' without the closing bracket, from a colon form
-    return [p if p.count("(") <= p.count(")") else p + ")" for p in parts]
+    return parts
+
+
+def split_roles(text):
+    """'班主任（三年级1班）；校领导：三年级、四年级；科任教师、校长' → ['班主任(三年级1班)', '校领导(三年级、四年级)',
+    '科任教师', '校长']: separators inside brackets, or after a colon, do not split a scope."""
+    text = w.half_width(text).replace(" ", "").replace("：", ":")
+    result = []
+    for part in _split_top(text, ";,\n"):
+        if ":" in part and "(" not in part:
+            name, _, scope = part.partition(":")
+            result.append(f"{name}({scope})")
+        else:
+            result.extend(_split_top(part, "、"))
+    return result
 
 
 def parse_grade(text, school):

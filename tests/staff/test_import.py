@@ -185,3 +185,26 @@ def test_a_principal_import_cannot_grant_outside_the_school(org, tmp_path, capsy
     assert exc.value.returncode == 1
     assert "第 4 行 角色：您不能授予“校长/学校管理员" in out and "第 5 行 角色：您不能授予“村/社区干部" in out
     assert "第 6 行 学校：与所选的" in out
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("班主任（三年级1班）；校领导：三年级、四年级；科任教师、校长",
+     ["班主任(三年级1班)", "校领导(三年级、四年级)", "科任教师", "校长"]),
+    ("村干部：胡洼村", ["村干部(胡洼村)"]),
+    ("班主任:三年级1班，科任教师", ["班主任(三年级1班)", "科任教师"]),
+    ("校领导(三年级、四年级)\n校长", ["校领导(三年级、四年级)", "校长"]),
+])
+def test_role_cell_spellings(text, expected):
+    from staff.importing import split_roles
+
+    assert split_roles(text) == expected
+
+
+def test_several_roles_in_one_row_with_colon_and_bracket_forms(org, tmp_path, capsys):
+    school = org["schools"][0]
+    path = write_staff_file(tmp_path / "r.xlsx", [
+        _row("多角色", "13812340071", school.name, roles="班主任：二年级2班；校领导（一年级、二年级）；科任教师")])
+    call_command("import_staff", str(path), "--school", school.code, "--commit")
+    user = User.objects.get(username="13812340071")
+    held = sorted((a.role, str(a.scope_object)) for a in user.role_assignments.filter(is_active=True))
+    assert [r for r, _ in held] == [Role.GRADE_LEADER, Role.GRADE_LEADER, Role.HEAD_TEACHER, Role.TEACHER]
