@@ -55,7 +55,6 @@ def managed_account_or_404(user, pk):
         if str(pk).isdigit() else None
     if target is None:
         raise Http404("未找到")
-    profile = getattr(target, "staff_profile", None) if hasattr(target, "staff_profile") else None
     try:
         profile = target.staff_profile
     except StaffProfile.DoesNotExist:
@@ -90,7 +89,13 @@ def dormant_accounts(user, now=None):
     stale = Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
     candidates = _with_roles(User.objects.filter(stale, pk__in=ids, is_active=True, is_superuser=False)
                              .order_by("last_login", "pk"))
-    return [u for u in candidates if access.can_manage_account(user, u)]
+    result = []
+    for u in candidates:
+        profile = StaffProfile.objects.filter(user=u).select_related("school", "area").first()
+        if access.can_manage_account(user, u, home_school=profile.school if profile else None,
+                                     home_area=profile.area if profile else None):
+            result.append(u)
+    return result
 
 
 def grant_options(user, school=None):
