@@ -88,8 +88,14 @@ def staff_list(request):
         if school is None:
             raise PermissionDenied
         accounts = selectors.school_accounts(request.user, school)
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:50]
+    if query:
+        from django.db.models import Q
+
+        accounts = accounts.filter(Q(real_name__icontains=query) | Q(username__icontains=query)
+                                   | Q(phone__icontains=query))
     return render(request, "staff/staff_list.html", {
-        "schools": schools, "areas": areas, "school": school, "area": area, "accounts": accounts})
+        "schools": schools, "areas": areas, "school": school, "area": area, "accounts": accounts, "q": query})
 
 
 def staff_add(request):

@@ -219,3 +219,13 @@ def test_office_adds_a_village_account_that_belongs_to_the_area_not_a_school(cli
     assert profile.school is None and profile.area == world.area
     listing = client.get(reverse("staff:list"), {"school": "area"}).content.decode()
     assert "村主任" in listing
+
+
+def test_staff_list_finds_a_teacher_by_name_or_phone_in_own_school_only(client, world):
+    world.teacher_a.real_name, world.teacher_a.phone = "吴婷", "13800003333"
+    world.teacher_a.save()
+    client.force_login(world.principal_a)
+    page = client.get(reverse("staff:list"), {"school": world.school_a.pk, "q": "3333"}).content.decode()
+    assert "吴婷" in page and world.head_a.username not in page
+    other = client.get(reverse("staff:list"), {"school": world.school_b.pk, "q": "teacher"}).content.decode()
+    assert world.teacher_b.username not in other  # school B is not a choice: principal_a's own school is shown
