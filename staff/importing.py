@@ -16,7 +16,7 @@ from django.db import transaction
 
 from kongchuo import access
 from kongchuo.audit import mask_id, mask_phone
-from kongchuo.models import Area, Grade, Role, RoleAssignment, School, SchoolClass, SchoolYear, SubDistrict, Village
+from kongchuo.models import Grade, Role, RoleAssignment, School, SchoolYear, SubDistrict, Village
 from kongchuo.models.org import GRADE_NAMES
 from staff.models import StaffProfile
 from students import idnumbers

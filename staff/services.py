@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from kongchuo import access
-from kongchuo.audit import log_access, mask_phone
-from kongchuo.models import AccessLog, Role, RoleAssignment
+from kongchuo.audit import mask_phone
+from kongchuo.models import Role, RoleAssignment
+from kongchuo.models.accounts import ROLE_SCOPE_FIELD
 from staff.models import StaffProfile
 from staff.passwords import one_time_password
 
@@ -96,15 +97,8 @@ def check_phone(phone):
 
 
 def _role_kwargs(role, scope_obj):
-    return {RoleAssignmentScope.field(role): scope_obj}
-
-
-class RoleAssignmentScope:
-    @staticmethod
-    def field(role):
-        from kongchuo.models.accounts import ROLE_SCOPE_FIELD
-
-        return ROLE_SCOPE_FIELD[Role(role)]
+    """{"school": obj} / {"school_class": obj} …: the RoleAssignment field the role is bound to."""
+    return {ROLE_SCOPE_FIELD[Role(role)]: scope_obj}
 
 
 def _grant(*, actor, user, role, scope_obj, note, reason):
