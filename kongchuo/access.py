@@ -106,6 +106,11 @@ ACTIONS = {
     "org.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE, Role.SYSADMIN},
     "admin.manage": {Role.SYSADMIN},
     "audit.view": {Role.SYSADMIN, Role.OFFICE_STAFF},
+    # go-live (staff app): manage the accounts of one's own school / area (grant_scope_ok decides each role).
+    "staff.manage": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "staff.import": {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF},
+    "setup.view": {Role.SYSADMIN, Role.OFFICE_STAFF},
+    "org.import": {Role.SYSADMIN, Role.OFFICE_STAFF},  # 学校名录 / 村（社区）名录 of their own area
 }
 
 
@@ -505,6 +510,10 @@ RULES = {
     "students.PopulationEntry": _population_entry_q_for,
     # job layer
     "kongchuo.Job": _job_q_for,
+    # go-live (staff app)
+    "staff.StaffImport": lambda a, user, p="": _staff_import_q_for(a, user, p),
+    "staff.OrgImport": lambda a, user, p="": (Q(**{f"{p}area_id": a.area_id})
+                                              if a.role in (Role.SYSADMIN, Role.OFFICE_STAFF) else NOTHING),
 }
 
 
@@ -544,6 +553,114 @@ def get_visible_or_404(model_or_qs, user, **lookup):
         return qs.get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404("未找到")
+
+
+def _staff_import_q_for(a, user, p=""):
+    """教职工名单导入记录: the school's admins for their school's files, the 教育办 for every file of the area."""
+    if a.role == Role.SCHOOL_ADMIN:
+        return Q(**{f"{p}school_id": a.school_id})
+    if a.role == Role.OFFICE_STAFF:
+        return Q(**{f"{p}area_id": a.area_id})
+    return NOTHING
+
+
+# ---------------------------------------------------------------- granting roles (go-live, staff app)
+# Which roles each managing role may grant, end and reset — always inside its own scope (grant_scope_ok).
+# A 校长/学校管理员 manages the teachers of their school; the 教育办 the school admins, 办事处 and 村 accounts of the
+# area (and the school roles too, for an area-wide staff import). The 系统管理员 keeps configuration only.
+GRANTABLE_ROLES = {
+    Role.SCHOOL_ADMIN: {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER},
+    Role.OFFICE_STAFF: {Role.TEACHER, Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN,
+                        Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE, Role.OFFICE_STAFF, Role.LEADERSHIP},
+}
+
+
+def scope_ids(role, scope_obj):
+    """(school id, area id) a role's scope object belongs to."""
+    field = {Role.TEACHER: "school", Role.SCHOOL_ADMIN: "school", Role.HEAD_TEACHER: "school_class",
+             Role.GRADE_LEADER: "grade", Role.SUBDISTRICT_STAFF: "subdistrict", Role.VILLAGE_CADRE: "village"
+             }.get(role, "area")
+    if scope_obj is None:
+        return None, None
+    if field == "school":
+        return scope_obj.pk, scope_obj.area_id
+    if field == "school_class":
+        return scope_obj.grade.school_id, scope_obj.grade.school.area_id
+    if field == "grade":
+        return scope_obj.school_id, scope_obj.school.area_id
+    if field == "subdistrict":
+        return None, scope_obj.area_id
+    if field == "village":
+        return None, scope_obj.subdistrict.area_id
+    return None, scope_obj.pk
+
+
+def grant_scope_ok(user, role, scope_obj):
+    """May `user` grant (or end) `role` bound to `scope_obj` (a School, SchoolClass, Grade, SubDistrict, Village
+    or Area)? Only managing roles, only the roles GRANTABLE_ROLES gives them, only inside their own scope."""
+    if not getattr(user, "is_authenticated", False) or scope_obj is None:
+        return False
+    school_id, area_id = scope_ids(role, scope_obj)
+    for a in get_scope(user).assignments:
+        if role not in GRANTABLE_ROLES.get(a.role, ()):
+            continue
+        if a.role == Role.SCHOOL_ADMIN and school_id is not None and school_id == a.school_id:
+            return True
+        if a.role == Role.OFFICE_STAFF and area_id is not None and area_id == a.area_id:
+            return True
+    return False
+
+
+def can_manage_account(user, target, *, home_school=None, home_area=None):
+    """May `user` reset the password of / end the account of `target`? Every active role of `target` must be one
+    `user` may grant in that scope (a principal cannot touch an 教育办 account that also teaches); an account without
+    roles is managed where its staff profile belongs (`home_school` / `home_area`). Nobody manages themselves here,
+    nor a superuser or a 系统管理员."""
+    if not getattr(user, "is_authenticated", False) or target is None or target.pk == user.pk:
+        return False
+    if target.is_superuser or target.is_staff:
+        return False
+    assignments = list(RoleAssignment.objects.filter(user=target, is_active=True).select_related(
+        "school", "grade__school", "school_class__grade__school", "village__subdistrict", "subdistrict", "area"))
+    if assignments:
+        return all(grant_scope_ok(user, a.role, a.scope_object) for a in assignments)
+    for a in get_scope(user).assignments:
+        if a.role == Role.SCHOOL_ADMIN and home_school is not None and home_school.pk == a.school_id:
+            return True
+        if a.role == Role.OFFICE_STAFF and (
+                (home_school is not None and home_school.area_id == a.area_id)
+                or (home_area is not None and home_area.pk == a.area_id)):
+            return True
+    return False
+
+
+def managed_schools(user):
+    """Schools whose staff `user` manages (their own school for a principal, the area's for the 教育办)."""
+    from kongchuo.models import School
+
+    parts = []
+    for a in get_scope(user).assignments:
+        if a.role == Role.SCHOOL_ADMIN:
+            parts.append(Q(pk=a.school_id))
+        elif a.role == Role.OFFICE_STAFF:
+            parts.append(Q(area_id=a.area_id))
+    if not parts:
+        return School.objects.none()
+    return School.objects.filter(reduce(operator.or_, parts)).order_by("code")
+
+
+def org_import_areas(user):
+    """Areas whose 学校名录 / 村（社区）名录 `user` may import (系统管理员 and 教育办 of that area)."""
+    from kongchuo.models import Area
+
+    roles = ACTIONS["org.import"]
+    return Area.objects.filter(pk__in=[a.area_id for a in get_scope(user).assignments if a.role in roles])
+
+
+def managed_areas(user):
+    from kongchuo.models import Area
+
+    return Area.objects.filter(pk__in=[a.area_id for a in get_scope(user).assignments if a.role == Role.OFFICE_STAFF])
 
 
 # ---------------------------------------------------------------- permissions
@@ -615,6 +732,8 @@ NAVIGATION = [
     ("通知书", "notices:list", "file-earmark-text", "notice.view"),
     ("报表", "reports:dashboard", "bar-chart", "report.view"),
     ("组织机构", "org:schools", "diagram-3", "org.view"),
+    ("教职工账号", "staff:list", "person-badge", "staff.manage"),
+    ("上线检查", "staff:checklist", "list-check", "setup.view"),
     ("访问日志", "audit:list", "shield-lock", "audit.view"),
     ("系统管理", "admin:index", "gear", "admin.manage"),
 ]

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "cases",
     "notices",
     "reports",
+    "staff",  # go-live: staff import, one-time passwords, school admins managing their staff
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # go-live: an account holding a one-time password may only change it (staff/middleware.py)
+    "staff.middleware.FirstPasswordMiddleware",
     # AxesMiddleware should be the last middleware in the list.
     "axes.middleware.AxesMiddleware",
 ]
@@ -110,6 +113,16 @@ AUTHENTICATION_BACKENDS = [
     # AxesStandaloneBackend should be the first backend in the list.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+]
+
+# Django's hashers, plus the cheap one for random one-time passwords only (staff/hashers.py explains why).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "staff.hashers.OneTimePasswordHasher",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,6 +176,12 @@ KONGCHUO_MAX_UPLOAD_BYTES = 20 * 1024 * 1024 - 1
 # need more than KONGCHUO_IMPORT_MEMORY_MB), calamine or openpyxl. See README "学籍导入".
 KONGCHUO_XLSX_ENGINE = os.environ.get("KONGCHUO_XLSX_ENGINE", "auto")
 KONGCHUO_IMPORT_MEMORY_MB = int(os.environ.get("KONGCHUO_IMPORT_MEMORY_MB", "512"))
+
+# go-live (staff app): usernames of new accounts ("phone" = the 手机号, or "pinyin"), the SMS gateway (a class with
+# send(phone, text); the console backend only logs), and how long an unused account may stay before review.
+KONGCHUO_STAFF_USERNAME = os.environ.get("KONGCHUO_STAFF_USERNAME", "phone")
+KONGCHUO_SMS_BACKEND = os.environ.get("KONGCHUO_SMS_BACKEND", "staff.passwords.ConsoleSmsBackend")
+KONGCHUO_DORMANT_DAYS = int(os.environ.get("KONGCHUO_DORMANT_DAYS", "150"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -34,6 +34,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("notices/", include("notices.urls")),
     path("reports/", include("reports.urls")),
+    path("staff/", include("staff.urls")),  # go-live: staff accounts, import, first password, password help
     path("admin/", admin.site.urls),
 ]
 

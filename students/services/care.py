@@ -113,3 +113,17 @@ def tier_assign(*, actor, user, school_class=None, grade=None):
     assignment.full_clean()
     stamp(assignment, actor).save()
     return assignment
+
+
+@transaction.atomic
+def care_end_for_teacher(*, actor, teacher):
+    """The teacher's account ends (go-live, staff.services.account_end — which checked
+    kongchuo.access.can_manage_account): every active 包保 of theirs ends today, so their students show in the
+    school's 未包保 list at once. Returns the students whose 包保 ended."""
+    today = timezone.localdate()
+    ended = []
+    for assignment in (CareAssignment.objects.select_for_update().filter(teacher=teacher, is_active=True)
+                       .select_related("student").order_by("pk")):
+        _end(assignment, actor, today)
+        ended.append(assignment.student)
+    return ended

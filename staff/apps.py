@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class StaffConfig(AppConfig):
+    """教职工与账号 (go-live): staff import, one-time passwords, school admins managing their own staff."""
+
+    name = "staff"
+    verbose_name = "教职工与账号"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from staff.middleware import remember_at_login
+
+        user_logged_in.connect(remember_at_login, dispatch_uid="staff.first_password")
