@@ -7,7 +7,10 @@ class KongchuoConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
-        from .checks import check_harfbuzz_subset  # noqa: F401
+        from . import privacy
+        from .checks import check_admin_holds_no_child_data, check_harfbuzz_subset  # noqa: F401
+
+        privacy.autodiscover()  # each app's privacy.py classifies its models (personal data or not)
 
         self._chinese_labels_for_axes()
 
