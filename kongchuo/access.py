@@ -32,6 +32,16 @@ AREA_ROLES = {Role.OFFICE_STAFF, Role.LEADERSHIP}
 # Roles whose holders may see full ID and phone numbers on request (each view is logged).
 UNMASK_ROLES = {Role.SCHOOL_ADMIN, Role.OFFICE_STAFF, Role.SUBDISTRICT_STAFF, Role.HEAD_TEACHER}
 
+# Sensitive documents (medical, disability, family circumstances): 学籍异动证明材料 (诊断证明, 死亡证明, 转学联系函…),
+# 缓学/免学 的监护人书面申请 and 医院诊断证明/残疾评定材料. Opened only by the roles that decide on or keep them, for
+# children inside that role's scope: 班主任, 校领导, 校长/学校管理员 (keep the school's file), 教育办 (files exemptions,
+# oversees), 办事处 and 村/社区干部 (approve 缓学/免学 in the flow). Not 科任教师 (they 包保 a child and see the case,
+# not diagnoses), not 领导小组 (read-only figures), not 系统管理员. Other files follow their record: visit and 送教
+# photos (taken by the visitor/teacher), 销号 evidence (attendance proof), the signed 送达回证 (notice roles only).
+# The convention: outside the scope → 404; inside the scope without the role → 403.
+SENSITIVE_DOCUMENT_ROLES = frozenset({Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
+                                      Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE})
+
 # action → roles allowed to perform it (object must also be inside that role's scope).
 ACTIONS = {
     "student.view": SCHOOL_ROLES | AREA_ROLES | {Role.SUBDISTRICT_STAFF, Role.VILLAGE_CADRE},
@@ -47,9 +57,10 @@ ACTIONS = {
     "school.be_liaison": {Role.OFFICE_STAFF},  # who may be named 教育办包校领导 (school inside their area)
     "school.teach": SCHOOL_ROLES,  # who may be named 包保 teacher of a student of that school
     "school.assign_tiers": {Role.SCHOOL_ADMIN},  # name 班主任 (包班) and 校领导 (包年级) of the school
-    # 证明材料 of 学籍异动 (medical proofs…): not for 科任教师 or 村干部.
-    "student.documents": {Role.HEAD_TEACHER, Role.GRADE_LEADER, Role.SCHOOL_ADMIN, Role.OFFICE_STAFF,
-                          Role.SUBDISTRICT_STAFF},
+    # Sensitive documents — one rule for every file about a child's health, disability or family (see
+    # SENSITIVE_DOCUMENT_ROLES below): 学籍异动证明材料, 缓学/免学 书面申请 and 医院诊断/残疾评定材料.
+    "document.view_sensitive": SENSITIVE_DOCUMENT_ROLES,
+    "student.documents": SENSITIVE_DOCUMENT_ROLES,  # the same rule under its earlier name
     "absence.record": {Role.HEAD_TEACHER, Role.SCHOOL_ADMIN},
     "discovery.term_check": {Role.SCHOOL_ADMIN},
     "discovery.arrival": {Role.HEAD_TEACHER, Role.SCHOOL_ADMIN},

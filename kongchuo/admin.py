@@ -1,5 +1,10 @@
+"""Admin of the configuration role (系统管理员): org tree, accounts and roles, calendar, code lists, audit log.
+Models holding children's data are never registered here (kongchuo.privacy, check kongchuo.E010)."""
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from kongchuo import access
@@ -35,7 +40,45 @@ class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """Read-only, with the simple-history 历史 view."""
 
 
-class RoleAssignmentInline(admin.TabularInline):
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up when the form is shown again: a value that is not
+    an id (" ", "abc", "1.5") raised ValueError there — a 500 instead of the form error. Such values are dropped
+    before the lookup; the field's own error (named in Chinese) is shown."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        valid = []
+        for v in value:
+            try:
+                target.to_python(v)
+            except ValidationError:
+                continue
+            valid.append(v)
+        return super().optgroups(name, valid, attr)
+
+
+class TrimmedModelChoiceField(forms.ModelChoiceField):
+    """Whitespace only is "not chosen"; anything that is not one of the choices gets a message naming the field."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+        return super().to_python(value)
+
+
+class SafeAutocompleteMixin:
+    """Every autocomplete foreign key of an admin form: the safe widget and a Chinese error naming the field."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+            kwargs.setdefault("form_class", TrimmedModelChoiceField)
+            kwargs.setdefault("error_messages", {
+                "invalid_choice": f"{db_field.verbose_name}：所选项不存在，请从列表中选择或清空。"})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class RoleAssignmentInline(SafeAutocompleteMixin, admin.TabularInline):
     model = RoleAssignment
     extra = 0
     fields = ("role", "area", "subdistrict", "village", "school", "grade", "school_class", "is_active", "note")
@@ -43,7 +86,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(SafeAutocompleteMixin, BaseUserAdmin, SimpleHistoryAdmin):
     list_display = ("username", "real_name", "phone", "is_active", "last_login")
     search_fields = ("username", "real_name", "phone")
     fieldsets = BaseUserAdmin.fieldsets + (("联系信息", {"fields": ("real_name", "phone")}),)
@@ -51,7 +94,7 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(SimpleHistoryAdmin):
+class RoleAssignmentAdmin(SafeAutocompleteMixin, SimpleHistoryAdmin):
     list_display = ("user", "role", "school", "grade", "school_class", "subdistrict", "village", "is_active")
     list_filter = ("role", "is_active", "school")
     search_fields = ("user__username", "user__real_name")

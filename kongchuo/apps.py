@@ -6,11 +6,12 @@ class KongchuoConfig(AppConfig):
     verbose_name = "组织与账号"
 
     def ready(self):
-        from . import signals  # noqa: F401
-        from .checks import check_harfbuzz_subset  # noqa: F401
+        from . import privacy, signals  # noqa: F401
+        from .checks import check_admin_holds_no_child_data, check_harfbuzz_subset  # noqa: F401
         from .jobs import selfcheck
 
         selfcheck.register()  # 后台任务自检 (the job layer's own kind)
+        privacy.autodiscover()  # each app's privacy.py classifies its models (personal data or not)
 
         self._chinese_labels_for_axes()
 

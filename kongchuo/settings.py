@@ -225,6 +225,37 @@ if not DEBUG:
     if env_bool("SECURE_PROXY"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# ---- Security headers and error pages (issue 9; README "Security settings") --------------------------------------
+# One block on purpose: django-csp's middleware and the private-cache middleware are inserted here, not in MIDDLEWARE
+# above. CSP: scripts, styles, fonts and images from our own static files only — no 'unsafe-inline' (inline scripts
+# and event handlers live in static/js/kongchuo.js; the notice preview's <style> blocks are allowed by hash on that
+# one response, kongchuo.headers.allow_inline_styles). data: images are Bootstrap's SVG form icons in its CSS.
+from csp.constants import NONE as CSP_NONE, SELF as CSP_SELF  # noqa: E402
+
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Cache-Control: private, no-store on every response to a logged-in user (kongchuo/headers.py). Outermost but for
+# the two above, so it also covers responses made by other middleware (CSRF failure, APPEND_SLASH redirects).
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "kongchuo.headers.PrivateCacheMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],
+        "frame-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    },
+}
+# The CSRF failure page in the Chinese shell (403), like 403/404/500.
+CSRF_FAILURE_VIEW = "kongchuo.views.csrf_failure"
+# ---- end of security headers block -------------------------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

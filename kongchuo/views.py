@@ -120,3 +120,8 @@ def error_403(request, exception=None):
 
 def error_500(request):
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the Chinese page shell instead of Django's English default (status 403)."""
+    return render(request, "403_csrf.html", status=403)

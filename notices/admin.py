@@ -1,7 +1,9 @@
+"""Admin: the notice wording and the numbering counters (configuration). Notices and their service records hold the
+child's and guardian's names and address: personal data (notices/privacy.py), only on the scoped notice pages."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from notices.models import Notice, NoticeCounter, NoticeService, NoticeTemplate
+from notices.models import NoticeCounter, NoticeTemplate
 
 
 @admin.register(NoticeTemplate)
@@ -13,32 +15,6 @@ class NoticeTemplateAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False  # versions are created by the 教育办's edit page (notice_template_save)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Notice)
-class NoticeAdmin(SimpleHistoryAdmin):
-    list_display = ("__str__", "school", "status", "issue_date", "served_at", "deadline_date")
-    list_filter = ("status", "kind", "school")
-    search_fields = ("content__student_name", "content__guardian_name")
-    readonly_fields = [f.name for f in Notice._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(NoticeService)
-class NoticeServiceAdmin(SimpleHistoryAdmin):
-    list_display = ("notice", "served_at", "method", "recipient_name", "deliverers")
-    readonly_fields = [f.name for f in NoticeService._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

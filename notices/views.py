@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.models import Case
 from kongchuo import access
 from kongchuo.audit import log_access
+from kongchuo.headers import allow_inline_styles
 from kongchuo.models import AccessLog
 from notices import rendering, selectors, services
 from notices.forms import NoticeCancelForm, NoticeIssueForm, NoticeServiceForm, NoticeTemplateForm
@@ -61,14 +62,16 @@ def notice_detail(request, pk):
     notice = selectors.notice_get(request.user, pk)
     document = rendering.document_data(notice)
     service = getattr(notice, "service", None) if hasattr(notice, "service") else None
-    return render(request, "notices/notice_detail.html", {
-        "notice": notice, "preview": rendering.render_html([document], title=notice.number, preview=True),
+    preview = rendering.render_html([document], title=notice.number, preview=True)
+    response = render(request, "notices/notice_detail.html", {
+        "notice": notice, "preview": preview,
         "service": service, "now": timezone.now(),
         "can_serve": notice.status == Notice.Status.ISSUED and access.can(request.user, "notice.serve", notice),
         "can_cancel": notice.status == Notice.Status.ISSUED and access.can(request.user, "notice.cancel", notice),
         "can_print": access.can(request.user, "notice.print", notice),
         "cancel_form": NoticeCancelForm(),
     })
+    return allow_inline_styles(response, preview)  # the srcdoc preview's own <style> blocks, by hash (CSP)
 
 
 @require_http_methods(["GET", "POST"])

@@ -69,14 +69,16 @@ def exemption_detail(request, pk):
     return render(request, "cases/exemption_detail.html", {
         "exemption": exemption, "form": form, "flow": flow,
         "case_visible": bool(exemption.case_id) and access.can(request.user, "case.view", exemption.case),
+        "can_documents": access.can(request.user, "document.view_sensitive", exemption.student),
         "steps": exemption.steps.select_related("actor")})
 
 
 def exemption_file(request, pk, which):
-    exemption = access.get_visible_or_404(Exemption.objects.alive(), request.user, pk=pk)
+    exemption = access.get_visible_or_404(Exemption.objects.alive().select_related("student"), request.user, pk=pk)
     field = {"application": exemption.application_file, "assessment": exemption.assessment_file}.get(which)
     if not field:
         raise Http404
+    require(request.user, "document.view_sensitive", exemption.student)  # 诊断证明, 残疾评定: not for 科任教师
     return FileResponse(field.open("rb"), filename=field.name.rsplit("/", 1)[-1])
 
 

@@ -68,14 +68,14 @@ def transfer_confirm(request, pk, change_pk):
 def document_download(request, doc_pk):
     doc = access.get_visible_or_404(StatusChangeDocument.objects.select_related("status_change__student__school"),
                                     request.user, pk=doc_pk)
-    require_can(request.user, "student.documents", doc.status_change.student)
+    require_can(request.user, "document.view_sensitive", doc.status_change.student)
     try:
         handle = doc.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404("文件不存在") from None
     student = doc.status_change.student
     log_access(request=request, action=AccessLog.Action.EXPORT, obj=doc, scope=str(student.school or ""),
-               purpose="查看学籍异动证明材料", detail=f"学生 {student.pk}，{doc.original_name}")
+               purpose="查看学籍异动证明材料", detail=f"学生 {student.pk}，材料 {doc.pk}")
     response = FileResponse(handle, content_type=doc.content_type, filename=doc.original_name,
                             as_attachment=False)
     response["Cache-Control"] = "private, no-store"

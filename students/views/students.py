@@ -83,7 +83,7 @@ def _detail_context(request, student, revealed=None, unmask_form=None):
         "can_flag": access.can(user, "student.flag", student),
         "can_status": access.can(user, "student.status_change", student),
         "can_care": access.can(user, "student.assign_care", student),
-        "can_documents": access.can(user, "student.documents", student),
+        "can_documents": access.can(user, "document.view_sensitive", student),
         "status_kinds": services.allowed_kinds(student),
     }
 
