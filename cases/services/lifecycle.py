@@ -178,15 +178,16 @@ def _apply(*, case, move, actor, reason, now, kind=CaseEvent.Kind.STATUS, stage=
 
 
 @transaction.atomic
-def case_transition(*, case, to_status, actor, reason="", **details) -> CaseEvent:
+def case_transition(*, case, to_status, actor, reason="", expected=None, **details) -> CaseEvent:
     """Move `case` to `to_status` if the transition table allows it for `actor` (None = system).
 
     Moves that need more data go through their own service (登记复学, 保学安排, 销号审核, 缓学/免学审批).
     Moving to 上报管理区 hands the case to the 办事处 of the student's sub-district and notifies them.
     Extra keyword arguments are stored on the event (e.g. notice=<ReturnNotice>); `now=` fixes the clock.
+    `expected` ({"status": …}, the state the page showed; None for system/API callers): see kongchuo.lifecycle.
     """
     now = now_or(details.pop("now", None))
-    lock_case(case)
+    lock_case(case, expected)
     move = transitions.move_for(case.status, to_status)
     if move is None:
         raise CaseError(forbidden_message(case, to_status))
@@ -207,10 +208,12 @@ def _check_tier_actor(case, actor, action, verb):
 
 
 @transaction.atomic
-def case_escalate(*, case, actor, reason, system=False, to_user=None, now=None) -> CaseEvent:
-    """Hand the case to the next tier's owner (教师 → 学校 → 教育办 → 办事处), notify them, start that tier's deadline."""
+def case_escalate(*, case, actor, reason, system=False, to_user=None, expected=None, now=None) -> CaseEvent:
+    """Hand the case to the next tier's owner (教师 → 学校 → 教育办 → 办事处), notify them, start that tier's deadline.
+
+    `expected={"stage": …}`: the tier the user saw; a second click finds the case moved and gets StaleState."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     if not system:
         if actor is None:
             raise CaseError("上报必须由具体人员办理。")
@@ -243,10 +246,10 @@ def case_escalate(*, case, actor, reason, system=False, to_user=None, now=None) 
 
 
 @transaction.atomic
-def case_return_down(*, case, actor, instructions, now=None) -> CaseEvent:
-    """A tier hands the case back to the tier below with instructions (退回并指导)."""
+def case_return_down(*, case, actor, instructions, expected=None, now=None) -> CaseEvent:
+    """A tier hands the case back to the tier below with instructions (退回并指导). `expected`: as case_escalate."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     _check_tier_actor(case, actor, "case.return_down", "退回")
     instructions = (instructions or "").strip()
     if not instructions:
@@ -272,10 +275,10 @@ def case_return_down(*, case, actor, instructions, now=None) -> CaseEvent:
 
 
 @transaction.atomic
-def case_record_return(*, case, actor, return_date, placement, note="", now=None) -> CaseEvent:
+def case_record_return(*, case, actor, return_date, placement, note="", expected=None, now=None) -> CaseEvent:
     """The child is back. The school must accept every returning child (五.3 应收尽收): only placement is chosen."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     move = transitions.move_for(case.status, S.RETURNED)
     if move is None:
         raise CaseError(forbidden_message(case, S.RETURNED))
