@@ -198,3 +198,25 @@ def test_two_decisions_on_one_exemption_step_at_once_decide_once(world, teacher_
     _one_won_one_told(results, success="审批意见已记录", landing=url,
                       stale_pattern=f"该申请已由{user.display_name}{WHEN}办理“{label}”（同意），"
                                     f"现为“{Exemption.Status(after).label}”")
+
+
+def test_user_escalation_and_deadline_escalation_at_once_move_one_tier(world, teacher_stage_case):
+    """run_deadlines (cron) escalates an overdue 教师-stage case while the principal clicks 上报: one tier only."""
+    from cases.services.deadline_checks import check_tier_deadlines
+    from tests.parallel import logged_in, run_parallel
+
+    case = teacher_stage_case
+    Case.objects.filter(pk=case.pk).update(stage_due_at=timezone.now() - datetime.timedelta(days=1))
+    client = logged_in(world.principal_a)
+    url = reverse("cases:action", args=[case.pk, "escalate"])
+    results = run_parallel([lambda: client.post(url, {"reason": "家长拒绝", "expected_stage": "teacher"}),
+                            lambda: check_tier_deadlines(now=timezone.now())])
+    assert results[0].status_code == 302 and not isinstance(results[1], Exception), results
+    case.refresh_from_db()
+    assert case.stage == Case.Stage.SCHOOL
+    event = CaseEvent.objects.get(case=case, kind=K.ESCALATED)
+    body = page_messages(client, _detail(case))
+    if event.actor is None:  # the cron won: the user is told the system did it
+        assert re.search(f"个案已由系统{WHEN}上报到“学校”层级", body)
+    else:
+        assert "已上报" in body and results[1] == []
