@@ -53,6 +53,16 @@ def _pick_owner(stage, student, preferred=None, fallback=None):
     return fallback
 
 
+def _hand_to(case, stage, owner):
+    """THE one place the tier stage of a case changes (escalation, return-down, the stage a status move implies):
+    the case goes to `stage`, owned by `owner`, who is remembered as that tier's responsible person the first time.
+    Callers hold the row lock (lifecycle.guard) and write the event row; deadlines are theirs to set."""
+    case.stage, case.owner = stage, owner
+    field = RESPONSIBLE_FIELD[stage]
+    if owner is not None and getattr(case, field) is None:
+        setattr(case, field, owner)
+
+
 def _notify_owner(case, owner, actor, title, body, now):
     if owner is not None and owner != actor:
         notification_send(recipient=owner, case=case, title=title, body=body, now=now)
@@ -90,11 +100,11 @@ def case_open(*, student, trigger, actor, reasons=(), note="", whereabouts="", d
     else:
         stage = Case.Stage.SCHOOL
     owner = _pick_owner(stage, student, fallback=actor)
-    case = Case(student=student, school_id=student.school_id, trigger=trigger, status=S.WARNING, stage=stage,
-                owner=owner, stage_due_at=stage_due_at(stage, now), whereabouts=whereabouts,
+    case = Case(student=student, school_id=student.school_id, trigger=trigger, status=S.WARNING,
+                stage_due_at=stage_due_at(stage, now), whereabouts=whereabouts,
                 dropout_date=dropout_date, note=note, opened_at=now, status_changed_at=now,
                 opened_by=actor if getattr(actor, "pk", None) else None)
-    setattr(case, RESPONSIBLE_FIELD[stage], owner)
+    _hand_to(case, stage, owner)
     try:
         with transaction.atomic():
             case.save()
@@ -139,14 +149,12 @@ def _apply(*, case, move, actor, reason, now, kind=CaseEvent.Kind.STATUS, stage=
     case.status_changed_at = now
     if target == S.REPORTED and stage is None:
         stage = Case.Stage.SUBDISTRICT
-    if stage is not None and stage != case.stage:
-        case.stage = stage
-        if owner is _UNSET:
-            owner = _pick_owner(stage, case.student, fallback=None)
-    if owner is not _UNSET:
-        case.owner = owner
-        if owner is not None and getattr(case, RESPONSIBLE_FIELD[case.stage]) is None:
-            setattr(case, RESPONSIBLE_FIELD[case.stage], owner)
+    if stage is None or stage == case.stage:
+        stage = case.stage
+    elif owner is _UNSET:
+        owner = _pick_owner(stage, case.student, fallback=None)
+    if owner is not _UNSET:  # (always set when the stage changes)
+        _hand_to(case, stage, owner)
     if target in Case.CLOSED_STATUSES:
         case.closed_at, case.closed_by, case.stage_due_at = now, actor, None
     elif target in Case.CLOCK_STOPPED_STATUSES:
@@ -230,10 +238,8 @@ def case_escalate(*, case, actor, reason, system=False, to_user=None, expected=N
         raise CaseError("个案已在最高层级（办事处），不能继续上报。")
     owner = _pick_owner(target, case.student, preferred=to_user)
     from_stage, from_owner = case.stage, case.owner
-    case.stage, case.owner, case.stage_due_at = target, owner, stage_due_at(target, now)
-    field = RESPONSIBLE_FIELD[target]
-    if owner is not None and getattr(case, field) is None:
-        setattr(case, field, owner)
+    _hand_to(case, target, owner)
+    case.stage_due_at = stage_due_at(target, now)
     case.save()
     event = write_event(case=case, kind=CaseEvent.Kind.ESCALATED, actor=actor, now=now, reason=reason,
                         from_stage=from_stage, to_stage=target, system=system, owner=owner,
@@ -263,7 +269,7 @@ def case_return_down(*, case, actor, instructions, expected=None, now=None) -> C
     previous = getattr(case, RESPONSIBLE_FIELD[target])
     owner = previous if previous in candidates else (candidates[0] if candidates else None)
     from_stage = case.stage
-    case.stage, case.owner = target, owner
+    _hand_to(case, target, owner)
     if case.status not in Case.CLOCK_STOPPED_STATUSES:
         case.stage_due_at = stage_due_at(target, now)
     case.save()
