@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseClosure, CaseEvent, Exemption, ExemptionStep
 from cases.services import case_closure_request, case_escalate, case_open, exemption_apply, exemption_decide
-from tests.parallel import page_messages, post_at_once, requires_postgresql
+from tests.parallel import logged_in, page_messages, post_at_once, requires_postgresql, run_parallel
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -116,8 +116,6 @@ def test_escalation_and_status_move_at_once_both_apply_once(world, teacher_stage
     case = teacher_stage_case
     esc = reverse("cases:action", args=[case.pk, "escalate"])
     st = reverse("cases:action", args=[case.pk, "status"])
-    from tests.parallel import logged_in, run_parallel
-
     a, b = logged_in(world.principal_a), logged_in(world.principal_a)
     results = run_parallel([
         lambda: a.post(esc, {"reason": "家长拒绝", "expected_stage": "teacher"}),
@@ -203,8 +201,6 @@ def test_two_decisions_on_one_exemption_step_at_once_decide_once(world, teacher_
 def test_user_escalation_and_deadline_escalation_at_once_move_one_tier(world, teacher_stage_case):
     """run_deadlines (cron) escalates an overdue 教师-stage case while the principal clicks 上报: one tier only."""
     from cases.services.deadline_checks import check_tier_deadlines
-    from tests.parallel import logged_in, run_parallel
-
     case = teacher_stage_case
     Case.objects.filter(pk=case.pk).update(stage_due_at=timezone.now() - datetime.timedelta(days=1))
     client = logged_in(world.principal_a)

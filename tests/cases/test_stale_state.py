@@ -6,6 +6,7 @@ expired page. Services called without `expected` (system, API, CLI) act on the c
 import datetime
 import re
 import threading
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -252,10 +253,7 @@ def test_expectation_is_checked_after_the_row_lock(world):
     for t in threads:
         t.start()
     locked.wait(timeout=10)
-    # the loser has read the case as 教师 (before the lock is free) and is now blocked on the row lock
-    import time
-
-    time.sleep(0.5)
+    time.sleep(0.5)  # the loser has read the case as 教师 and is now blocked on the row lock
     assert "result" not in outcome
     release.set()
     for t in threads:

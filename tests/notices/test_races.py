@@ -13,7 +13,7 @@ from cases.models import Case, CaseEvent
 from notices.models import Notice, NoticeKind, NoticeService
 from notices.services import notice_issue
 from tests.notices.conftest import FIXED_NOW
-from tests.parallel import page_messages, post_at_once, requires_postgresql
+from tests.parallel import logged_in, page_messages, post_at_once, requires_postgresql, run_parallel
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
 WHEN = r"于\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
@@ -66,8 +66,6 @@ def test_two_service_records_at_once_record_one(world, issued, second_admin):
 def test_service_and_cancel_at_once_apply_one(world, issued, second_admin):
     serve = reverse("notices:serve", args=[issued.pk])
     cancel = reverse("notices:cancel", args=[issued.pk])
-    from tests.parallel import logged_in, run_parallel
-
     a, b = logged_in(world.principal_a), logged_in(second_admin)
     results = run_parallel([lambda: a.post(serve, _serve_data()),
                             lambda: b.post(cancel, {"reason": "姓名有误", "expected_status": "issued"})])
