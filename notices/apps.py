@@ -11,7 +11,11 @@ class NoticesConfig(AppConfig):
         from cases.deadlines import CHECKS, register
         from cases.models import Case
         from notices import panels, signals  # noqa: F401 - panels register themselves
-        from notices.services import notice_check_deadlines
+        from kongchuo import lifecycle
+        from notices.models import Notice
+        from notices.services import describe_stale, notice_check_deadlines
+
+        lifecycle.register(Notice, describe_stale)  # the "已由…于…登记送达" message of a lost race
 
         if notice_check_deadlines not in CHECKS:
             register(notice_check_deadlines)

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.models import Case
-from kongchuo import access
+from kongchuo import access, lifecycle
+from kongchuo.lifecycle import STALE_TAIL, when, who
 from notices import receipts
 from notices.facts import alive_visits, build_content
 from notices.models import Notice, NoticeCounter, NoticeKind, NoticeService, NoticeTemplate, deadline_for
@@ -211,12 +212,16 @@ def prerender(pk):
 # ------------------------------------------------------------------------------------------ service (送达)
 @transaction.atomic
 def notice_record_service(*, notice, actor, served_at, method, recipient_name, place, deliverers,
-                          recipient_relation="", witness="", receipt_scan=None, note="", now=None) -> NoticeService:
-    """Record delivery; the deadline (calendar days, the day of service not counted) starts now."""
+                          recipient_relation="", witness="", receipt_scan=None, note="", expected=None,
+                          now=None) -> NoticeService:
+    """Record delivery; the deadline (calendar days, the day of service not counted) starts now.
+
+    `expected={"status": "issued"}` (what the page showed): a second 登记送达 gets StaleState naming who recorded
+    the first one (kongchuo.lifecycle)."""
     now = now or timezone.now()
     if not access.can(actor, "notice.serve", notice):
         raise PermissionDenied("您的角色不能登记送达。")
-    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    notice = lifecycle.guard(Notice.objects.get(pk=notice.pk), expected)
     if notice.status != Notice.Status.ISSUED:
         raise NoticeError(ERR_NOT_SERVABLE.format(status=notice.get_status_display()))
     if method not in NoticeService.Method.values:
@@ -260,15 +265,16 @@ def notice_record_service(*, notice, actor, served_at, method, recipient_name, p
 
 # ------------------------------------------------------------------------------------------ cancel
 @transaction.atomic
-def notice_cancel(*, notice, actor, reason, now=None) -> Notice:
-    """Cancel (作废) a notice: it keeps its number, shows 已作废 and the reason; the serial is never reused."""
+def notice_cancel(*, notice, actor, reason, expected=None, now=None) -> Notice:
+    """Cancel (作废) a notice: it keeps its number, shows 已作废 and the reason; the serial is never reused.
+    `expected`: as notice_record_service."""
     now = now or timezone.now()
     if not access.can(actor, "notice.cancel", notice):
         raise PermissionDenied("您的角色不能作废通知书。")
+    notice = lifecycle.guard(Notice.objects.get(pk=notice.pk), expected)
     reason = (reason or "").strip()
     if not reason:
         raise NoticeError(ERR_CANCEL_REASON, field="reason")
-    notice = Notice.objects.select_for_update().get(pk=notice.pk)
     if notice.status == Notice.Status.SERVED:
         raise NoticeError(ERR_SERVED_NOT_CANCELLABLE)
     if notice.status != Notice.Status.ISSUED:
@@ -282,6 +288,20 @@ def notice_cancel(*, notice, actor, reason, now=None) -> Notice:
     _cases().case_add_note(case=notice.case, actor=actor, now=now,
                            text=f"作废《{notice.title}》{notice.number}，原因：{reason}")
     return notice
+
+
+def describe_stale(notice, field):
+    """Why a notice is no longer in the status its page showed (kongchuo.lifecycle; registered in ready())."""
+    if notice.status == Notice.Status.SERVED:
+        service = NoticeService.objects.filter(notice=notice).select_related("recorded_by").first()
+        if service is not None:
+            return (f"通知书 {notice.number} 已由{who(service.recorded_by)}于{when(service.recorded_at)}登记送达"
+                    f"（{service.get_method_display()}）。{STALE_TAIL}")
+    if notice.status == Notice.Status.CANCELLED:
+        return f"通知书 {notice.number} 已由{who(notice.cancelled_by)}于{when(notice.cancelled_at)}作废。{STALE_TAIL}"
+    if notice.closed_at:
+        return f"通知书 {notice.number} 已于{when(notice.closed_at)}变为“{notice.get_status_display()}”。{STALE_TAIL}"
+    return ""
 
 
 # ------------------------------------------------------------------------------------------ the clock

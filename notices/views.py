@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case
-from kongchuo import access
+from kongchuo import access, lifecycle
 from kongchuo.audit import log_access
 from kongchuo.headers import allow_inline_styles
 from kongchuo.models import AccessLog
 from notices import rendering, selectors, services
 from notices.forms import NoticeCancelForm, NoticeIssueForm, NoticeServiceForm, NoticeTemplateForm
 from notices.models import Notice, NoticeKind
+from kongchuo.lifecycle import StaleState
 from notices.services import NoticeError
 
 BATCH_LIMIT = 1000
@@ -103,6 +104,10 @@ def notice_issue(request, case_pk):
 @require_http_methods(["GET", "POST"])
 def notice_serve(request, pk):
     notice = selectors.notice_get(request.user, pk)
+    if request.method == "POST":
+        stale = lifecycle.posted_is_stale(request.POST, notice, ("status",))
+        if stale is not None:  # recorded meanwhile (a double click, a colleague): say by whom and when
+            return lifecycle.refuse(request, stale, "notices:detail", notice.pk)
     _require(request.user, "notice.serve", notice)
     if notice.status != Notice.Status.ISSUED:
         messages.error(request, services.ERR_NOT_SERVABLE.format(status=notice.get_status_display()))
@@ -113,10 +118,14 @@ def notice_serve(request, pk):
                "place": notice.content.get("address", ""), "deliverers": request.user.display_name,
                "method": "in_person"}
     form = NoticeServiceForm(request.POST or None, request.FILES or None, initial=initial)
+    lifecycle.add_expected_fields(form, notice, ("status",))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = {k: v for k, v in form.cleaned_data.items() if not k.startswith(lifecycle.FIELD_PREFIX)}
         try:
-            services.notice_record_service(notice=notice, actor=request.user, **data)
+            services.notice_record_service(notice=notice, actor=request.user,
+                                           expected=lifecycle.expected_from(request.POST, ("status",)), **data)
+        except StaleState as exc:
+            return lifecycle.refuse(request, exc, "notices:detail", notice.pk)
         except NoticeError as exc:
             _form_error(form, exc)
         else:
@@ -133,13 +142,19 @@ def notice_serve(request, pk):
 @require_POST
 def notice_cancel(request, pk):
     notice = selectors.notice_get(request.user, pk)
+    stale = lifecycle.posted_is_stale(request.POST, notice, ("status",))
+    if stale is not None:  # served or cancelled meanwhile
+        return lifecycle.refuse(request, stale, "notices:detail", notice.pk)
     _require(request.user, "notice.cancel", notice)
     form = NoticeCancelForm(request.POST)
     if not form.is_valid():
         messages.error(request, services.ERR_CANCEL_REASON)
         return redirect("notices:detail", notice.pk)
     try:
-        services.notice_cancel(notice=notice, actor=request.user, reason=form.cleaned_data["reason"])
+        services.notice_cancel(notice=notice, actor=request.user, reason=form.cleaned_data["reason"],
+                               expected=lifecycle.expected_from(request.POST, ("status",)))
+    except StaleState as exc:
+        return lifecycle.refuse(request, exc, "notices:detail", notice.pk)
     except NoticeError as exc:
         messages.error(request, exc.message)
     else:

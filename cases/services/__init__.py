@@ -2,11 +2,12 @@
 
 Public interface used by other apps (notices):
   case_open(*, student, trigger, actor, reasons=(), note="") -> Case
-  case_transition(*, case, to_status, actor, reason="", **details) -> CaseEvent   # actor None = system
-  case_escalate(*, case, actor, reason, system=False) -> CaseEvent
+  case_transition(*, case, to_status, actor, reason="", expected=None, **details) -> CaseEvent  # actor None = system
+  case_escalate(*, case, actor, reason, system=False, expected=None) -> CaseEvent
   case_record_return(*, case, actor, return_date, placement) -> CaseEvent
   notification_send(*, recipient, title, body="", case=None, url="", key="") -> Notification | None
-Refusals raise CaseError (a ValidationError with a Chinese message) or PermissionDenied.
+Refusals raise CaseError (a ValidationError with a Chinese message) or PermissionDenied; a move whose `expected`
+state (what the page showed, e.g. {"stage": "teacher"}) no longer holds raises kongchuo.lifecycle.StaleState.
 """
 from .common import CaseError, notification_send
 from .lifecycle import (

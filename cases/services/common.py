@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Notification, TierPolicy
+from kongchuo import lifecycle
 from kongchuo.workdays import WorkCalendar
 
 
@@ -98,11 +99,10 @@ def notification_send(*, recipient, title, body="", case=None, url="", key="", n
         return None
 
 
-def lock_case(case):
-    """Row-lock the case (PostgreSQL) and reload it so checks see the committed state."""
-    list(Case.objects.select_for_update().filter(pk=case.pk).order_by().values_list("pk"))
-    case.refresh_from_db()
-    return case
+def lock_case(case, expected=None):
+    """Row-lock the case (PostgreSQL) and reload it so checks see the committed state; with `expected`
+    ({"stage": …} / {"status": …}, the state the page showed) raise StaleState if another request moved it."""
+    return lifecycle.guard(case, expected)
 
 
 RESPONSIBLE_FIELD = {

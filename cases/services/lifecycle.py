@@ -53,6 +53,16 @@ def _pick_owner(stage, student, preferred=None, fallback=None):
     return fallback
 
 
+def _hand_to(case, stage, owner):
+    """THE one place the tier stage of a case changes (escalation, return-down, the stage a status move implies):
+    the case goes to `stage`, owned by `owner`, who is remembered as that tier's responsible person the first time.
+    Callers hold the row lock (lifecycle.guard) and write the event row; deadlines are theirs to set."""
+    case.stage, case.owner = stage, owner
+    field = RESPONSIBLE_FIELD[stage]
+    if owner is not None and getattr(case, field) is None:
+        setattr(case, field, owner)
+
+
 def _notify_owner(case, owner, actor, title, body, now):
     if owner is not None and owner != actor:
         notification_send(recipient=owner, case=case, title=title, body=body, now=now)
@@ -90,11 +100,11 @@ def case_open(*, student, trigger, actor, reasons=(), note="", whereabouts="", d
     else:
         stage = Case.Stage.SCHOOL
     owner = _pick_owner(stage, student, fallback=actor)
-    case = Case(student=student, school_id=student.school_id, trigger=trigger, status=S.WARNING, stage=stage,
-                owner=owner, stage_due_at=stage_due_at(stage, now), whereabouts=whereabouts,
+    case = Case(student=student, school_id=student.school_id, trigger=trigger, status=S.WARNING,
+                stage_due_at=stage_due_at(stage, now), whereabouts=whereabouts,
                 dropout_date=dropout_date, note=note, opened_at=now, status_changed_at=now,
                 opened_by=actor if getattr(actor, "pk", None) else None)
-    setattr(case, RESPONSIBLE_FIELD[stage], owner)
+    _hand_to(case, stage, owner)
     try:
         with transaction.atomic():
             case.save()
@@ -139,14 +149,12 @@ def _apply(*, case, move, actor, reason, now, kind=CaseEvent.Kind.STATUS, stage=
     case.status_changed_at = now
     if target == S.REPORTED and stage is None:
         stage = Case.Stage.SUBDISTRICT
-    if stage is not None and stage != case.stage:
-        case.stage = stage
-        if owner is _UNSET:
-            owner = _pick_owner(stage, case.student, fallback=None)
-    if owner is not _UNSET:
-        case.owner = owner
-        if owner is not None and getattr(case, RESPONSIBLE_FIELD[case.stage]) is None:
-            setattr(case, RESPONSIBLE_FIELD[case.stage], owner)
+    if stage is None or stage == case.stage:
+        stage = case.stage
+    elif owner is _UNSET:
+        owner = _pick_owner(stage, case.student, fallback=None)
+    if owner is not _UNSET:  # (always set when the stage changes)
+        _hand_to(case, stage, owner)
     if target in Case.CLOSED_STATUSES:
         case.closed_at, case.closed_by, case.stage_due_at = now, actor, None
     elif target in Case.CLOCK_STOPPED_STATUSES:
@@ -178,15 +186,16 @@ def _apply(*, case, move, actor, reason, now, kind=CaseEvent.Kind.STATUS, stage=
 
 
 @transaction.atomic
-def case_transition(*, case, to_status, actor, reason="", **details) -> CaseEvent:
+def case_transition(*, case, to_status, actor, reason="", expected=None, **details) -> CaseEvent:
     """Move `case` to `to_status` if the transition table allows it for `actor` (None = system).
 
     Moves that need more data go through their own service (登记复学, 保学安排, 销号审核, 缓学/免学审批).
     Moving to 上报管理区 hands the case to the 办事处 of the student's sub-district and notifies them.
     Extra keyword arguments are stored on the event (e.g. notice=<ReturnNotice>); `now=` fixes the clock.
+    `expected` ({"status": …}, the state the page showed; None for system/API callers): see kongchuo.lifecycle.
     """
     now = now_or(details.pop("now", None))
-    lock_case(case)
+    lock_case(case, expected)
     move = transitions.move_for(case.status, to_status)
     if move is None:
         raise CaseError(forbidden_message(case, to_status))
@@ -207,10 +216,12 @@ def _check_tier_actor(case, actor, action, verb):
 
 
 @transaction.atomic
-def case_escalate(*, case, actor, reason, system=False, to_user=None, now=None) -> CaseEvent:
-    """Hand the case to the next tier's owner (教师 → 学校 → 教育办 → 办事处), notify them, start that tier's deadline."""
+def case_escalate(*, case, actor, reason, system=False, to_user=None, expected=None, now=None) -> CaseEvent:
+    """Hand the case to the next tier's owner (教师 → 学校 → 教育办 → 办事处), notify them, start that tier's deadline.
+
+    `expected={"stage": …}`: the tier the user saw; a second click finds the case moved and gets StaleState."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     if not system:
         if actor is None:
             raise CaseError("上报必须由具体人员办理。")
@@ -227,10 +238,8 @@ def case_escalate(*, case, actor, reason, system=False, to_user=None, now=None) 
         raise CaseError("个案已在最高层级（办事处），不能继续上报。")
     owner = _pick_owner(target, case.student, preferred=to_user)
     from_stage, from_owner = case.stage, case.owner
-    case.stage, case.owner, case.stage_due_at = target, owner, stage_due_at(target, now)
-    field = RESPONSIBLE_FIELD[target]
-    if owner is not None and getattr(case, field) is None:
-        setattr(case, field, owner)
+    _hand_to(case, target, owner)
+    case.stage_due_at = stage_due_at(target, now)
     case.save()
     event = write_event(case=case, kind=CaseEvent.Kind.ESCALATED, actor=actor, now=now, reason=reason,
                         from_stage=from_stage, to_stage=target, system=system, owner=owner,
@@ -243,10 +252,10 @@ def case_escalate(*, case, actor, reason, system=False, to_user=None, now=None) 
 
 
 @transaction.atomic
-def case_return_down(*, case, actor, instructions, now=None) -> CaseEvent:
-    """A tier hands the case back to the tier below with instructions (退回并指导)."""
+def case_return_down(*, case, actor, instructions, expected=None, now=None) -> CaseEvent:
+    """A tier hands the case back to the tier below with instructions (退回并指导). `expected`: as case_escalate."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     _check_tier_actor(case, actor, "case.return_down", "退回")
     instructions = (instructions or "").strip()
     if not instructions:
@@ -260,7 +269,7 @@ def case_return_down(*, case, actor, instructions, now=None) -> CaseEvent:
     previous = getattr(case, RESPONSIBLE_FIELD[target])
     owner = previous if previous in candidates else (candidates[0] if candidates else None)
     from_stage = case.stage
-    case.stage, case.owner = target, owner
+    _hand_to(case, target, owner)
     if case.status not in Case.CLOCK_STOPPED_STATUSES:
         case.stage_due_at = stage_due_at(target, now)
     case.save()
@@ -272,10 +281,10 @@ def case_return_down(*, case, actor, instructions, now=None) -> CaseEvent:
 
 
 @transaction.atomic
-def case_record_return(*, case, actor, return_date, placement, note="", now=None) -> CaseEvent:
+def case_record_return(*, case, actor, return_date, placement, note="", expected=None, now=None) -> CaseEvent:
     """The child is back. The school must accept every returning child (五.3 应收尽收): only placement is chosen."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     move = transitions.move_for(case.status, S.RETURNED)
     if move is None:
         raise CaseError(forbidden_message(case, S.RETURNED))

@@ -10,7 +10,7 @@ from cases import transitions
 from cases.models import AssistanceRecord, Case, CaseClosure, CaseEvent, FollowUp
 from cases.services.common import CaseError, lock_case, notification_send, now_or, today_of, write_event
 from cases.services.lifecycle import _apply, forbidden_message
-from kongchuo import access
+from kongchuo import access, lifecycle
 from kongchuo.models import Term
 from kongchuo.workdays import WorkCalendar
 
@@ -45,10 +45,10 @@ def _schedule(start, until, every_days, calendar):
 
 @transaction.atomic
 def case_start_retention(*, case, actor, mentor, until=None, visit_every_days=None, counselling_every_days=None,
-                         now=None) -> CaseEvent:
+                         expected=None, now=None) -> CaseEvent:
     """已复学 → 保学跟踪: a 结对帮扶 teacher and a schedule of follow-up visits and counselling (≥ one term)."""
     now = now_or(now)
-    lock_case(case)
+    lock_case(case, expected)
     move = transitions.move_for(case.status, S.RETENTION)
     if move is None:
         raise CaseError(forbidden_message(case, S.RETENTION))
@@ -165,13 +165,16 @@ def case_closure_request(*, case, actor, attended_days, evidence_note, evidence_
 
 
 @transaction.atomic
-def case_closure_review(*, closure, actor, approve, comment="", now=None) -> CaseEvent:
-    """A 教育办 reviewer approves (→ 销号) or sends the request back for more evidence."""
+def case_closure_review(*, closure, actor, approve, comment="", expected=None, now=None) -> CaseEvent:
+    """A 教育办 reviewer approves (→ 销号) or sends the request back for more evidence.
+
+    `expected={"status": "pending"}` (what the review page showed): a second review gets StaleState naming the
+    first reviewer. The case is locked first (every closure change holds the case lock), then the request."""
     now = now_or(now)
     case = lock_case(closure.case)
+    lifecycle.guard(closure, expected)
     if not access.can(actor, "case.review_close", case):
         raise PermissionDenied("销号须由教育办审核。")
-    closure.refresh_from_db()
     if closure.status != CaseClosure.Status.PENDING:
         raise CaseError("该销号申请已审核。")
     comment = (comment or "").strip()

@@ -14,7 +14,7 @@ from cases.services.common import (
 )
 from cases.services.lifecycle import _apply
 from cases.uploads import check_document, check_photos, resize_photo
-from kongchuo import access
+from kongchuo import access, lifecycle
 
 E = Exemption.Status
 DEFERRAL_MAX_DAYS = 366  # 缓学 lasts at most one year (PITFALLS: domain facts)
@@ -82,11 +82,13 @@ def exemption_apply(*, student, actor, kind, reason, guardian_name, application_
 
 
 @transaction.atomic
-def exemption_decide(*, exemption, actor, approve, comment="", now=None) -> ExemptionStep:
-    """One approval step, by the right role only: 村 → 办事处 → 教育办 备案. 备案 closes (免学) or pauses (缓学) the case."""
+def exemption_decide(*, exemption, actor, approve, comment="", expected=None, now=None) -> ExemptionStep:
+    """One approval step, by the right role only: 村 → 办事处 → 教育办 备案. 备案 closes (免学) or pauses (缓学) the case.
+
+    `expected={"status": …}` (the step the page showed): a second click on the same step gets StaleState naming
+    who decided it, never a 403 for "not your step any more"."""
     now = now_or(now)
-    list(Exemption.objects.select_for_update().filter(pk=exemption.pk).order_by().values_list("pk"))
-    exemption.refresh_from_db()
+    lifecycle.guard(exemption, expected)
     flow = EXEMPTION_FLOW.get(exemption.status)
     if flow is None:
         raise CaseError(f"该申请已办结（{exemption.get_status_display()}）。")

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 from cases import forms, selectors, services, transitions
 from cases.models import Case, CaseClosure, FollowUp
 from cases.views.common import FAILED, require, run, school_colleagues
-from kongchuo import access
+from kongchuo import access, lifecycle
+from kongchuo.lifecycle import StaleState
 from students.models import Student
 
 
@@ -156,6 +157,9 @@ class Action:
     files: bool = False
     when: Callable = None  # (case) -> message why the action does not apply now, or "" when it does
     then: str = "cases:detail"  # where to go after success (with the case pk unless it is the list)
+    # A move: the case fields whose shown value the page sends back (hidden `expected_<field>`); `call` then
+    # takes the expected state as a 4th argument and the service refuses it if the case moved meanwhile.
+    expects: tuple = ()
 
 
 def _not_closed(case):
@@ -211,39 +215,40 @@ ACTIONS = {
     "status": Action(
         "变更状态", "case.view",
         lambda request, case, data: forms.TransitionForm(data, moves=_available_moves(request.user, case)),
-        lambda request, case, d: services.case_transition(case=case, to_status=d["to_status"], actor=request.user,
-                                                          reason=d["reason"]),
-        submit="确认变更", done="状态已变更。"),
+        lambda request, case, d, expected: services.case_transition(
+            case=case, to_status=d["to_status"], actor=request.user, reason=d["reason"], expected=expected),
+        submit="确认变更", done="状态已变更。", expects=("status",)),
     "escalate": Action(
         lambda case: f"上报到{case.next_stage_label}", "case.escalate",
         lambda request, case, data: forms.EscalateForm(data, candidates=access.case_tier_candidates(
             case.next_stage, case.student) if case.next_stage else ()),
-        lambda request, case, d: services.case_escalate(case=case, actor=request.user, reason=d["reason"],
-                                                        to_user=d["to_user"]),
-        submit="上报", done="已上报，接收人已收到站内消息。", when=_can_escalate,
+        lambda request, case, d, expected: services.case_escalate(
+            case=case, actor=request.user, reason=d["reason"], to_user=d["to_user"], expected=expected),
+        submit="上报", done="已上报，接收人已收到站内消息。", when=_can_escalate, expects=("stage",),
         intro="上报后个案由上一层级负责，并开始计算该层级的办理期限。"),
     "return_down": Action(
         lambda case: f"退回到{Case.Stage(case.previous_stage).label}" if case.previous_stage else "退回",
         "case.return_down",
         lambda request, case, data: forms.ReturnDownForm(data),
-        lambda request, case, d: services.case_return_down(case=case, actor=request.user,
-                                                           instructions=d["instructions"]),
-        submit="退回", done="已退回，并通知下一层级负责人。", when=_can_return_down),
+        lambda request, case, d, expected: services.case_return_down(
+            case=case, actor=request.user, instructions=d["instructions"], expected=expected),
+        submit="退回", done="已退回，并通知下一层级负责人。", when=_can_return_down, expects=("stage",)),
     "return": Action(
         "登记复学", "case.record_return",
         lambda request, case, data: forms.ReturnForm(data),
-        lambda request, case, d: services.case_record_return(case=case, actor=request.user,
-                                                             return_date=d["return_date"], placement=d["placement"],
-                                                             note=d["note"]),
-        submit="登记复学", done="已登记复学。请安排结对帮扶和保学跟踪。", when=_can_return,
+        lambda request, case, d, expected: services.case_record_return(
+            case=case, actor=request.user, return_date=d["return_date"], placement=d["placement"], note=d["note"],
+            expected=expected),
+        submit="登记复学", done="已登记复学。请安排结对帮扶和保学跟踪。", when=_can_return, expects=("status",),
         intro="学校应做到应收尽收，不得拒收任何愿意复学的适龄儿童少年，只需选择安置方式。"),
     "retention": Action(
         "保学安排（结对帮扶）", "case.retention",
         lambda request, case, data: _retention_form(request, case, data),
-        lambda request, case, d: services.case_start_retention(
+        lambda request, case, d, expected: services.case_start_retention(
             case=case, actor=request.user, mentor=d["mentor"], until=d["until"],
-            visit_every_days=d["visit_every_days"], counselling_every_days=d["counselling_every_days"]),
-        submit="开始保学跟踪", done="已安排结对帮扶和跟踪计划。", when=_can_start_retention),
+            visit_every_days=d["visit_every_days"], counselling_every_days=d["counselling_every_days"],
+            expected=expected),
+        submit="开始保学跟踪", done="已安排结对帮扶和跟踪计划。", when=_can_start_retention, expects=("status",)),
     "close": Action(
         "申请销号", "case.request_close",
         lambda request, case, data: forms.ClosureRequestForm(data, request.FILES or None),
@@ -271,14 +276,30 @@ def case_action(request, pk, name):
         raise Http404
     case = access.get_visible_or_404(Case.objects.alive().select_related("student__school", "school", "owner"),
                                      request.user, pk=pk)
+    if request.method == "POST" and spec.expects:
+        # A move whose case moved since the page was shown (the other click won): say who did what, before the
+        # role and state checks that would now answer 403 or "无需上报".
+        stale = lifecycle.posted_is_stale(request.POST, case, spec.expects)
+        if stale is not None:
+            return lifecycle.refuse(request, stale, "cases:detail", case.pk)
     require(request.user, spec.action, case)
     problem = spec.when(case) if spec.when else ""
     if problem:
         messages.info(request, problem)
         return redirect("cases:detail", case.pk)
     form = spec.form(request, case, request.POST if request.method == "POST" else None)
+    if spec.expects:
+        lifecycle.add_expected_fields(form, case, spec.expects)
     if request.method == "POST" and form.is_valid():
-        if run(form, lambda **_: spec.call(request, case, form.cleaned_data)) is not FAILED:
+        try:
+            if spec.expects:
+                expected = lifecycle.expected_from(request.POST, spec.expects)
+                result = run(form, lambda **_: spec.call(request, case, form.cleaned_data, expected))
+            else:
+                result = run(form, lambda **_: spec.call(request, case, form.cleaned_data))
+        except StaleState as exc:  # lost the race under the row lock, or a page without its state
+            return lifecycle.refuse(request, exc, "cases:detail", case.pk)
+        if result is not FAILED:
             messages.success(request, spec.done)
             return redirect(spec.then) if spec.then == "cases:list" else redirect(spec.then, case.pk)
     title = spec.title(case) if callable(spec.title) else spec.title
@@ -309,12 +330,21 @@ def closure_review(request, pk):
     closure = access.get_visible_or_404(CaseClosure.objects.select_related("case__student", "requested_by"),
                                         request.user, pk=pk)
     case = closure.case
+    if request.method == "POST":
+        stale = lifecycle.posted_is_stale(request.POST, closure, ("status",))
+        if stale is not None:  # another reviewer decided first
+            return lifecycle.refuse(request, stale, "cases:detail", case.pk)
     require(request.user, "case.review_close", case)
-    form = forms.ClosureReviewForm(request.POST or None)
+    form = lifecycle.add_expected_fields(forms.ClosureReviewForm(request.POST or None), closure, ("status",))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if run(form, services.case_closure_review, closure=closure, actor=request.user,
-               approve=d["decision"] == "approve", comment=d["comment"]) is not FAILED:
+        try:
+            result = run(form, services.case_closure_review, closure=closure, actor=request.user,
+                         approve=d["decision"] == "approve", comment=d["comment"],
+                         expected=lifecycle.expected_from(request.POST, ("status",)))
+        except StaleState as exc:
+            return lifecycle.refuse(request, exc, "cases:detail", case.pk)
+        if result is not FAILED:
             messages.success(request, "已审核。")
             return redirect("cases:detail", case.pk)
     return render(request, "cases/closure_review.html", {

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases import forms, selectors, services
 from cases.models import Exemption, Notification, SessionPhoto, TeachingPlan
 from cases.views.common import FAILED, require, run, school_colleagues
-from kongchuo import access
+from kongchuo import access, lifecycle
+from kongchuo.lifecycle import StaleState
 from kongchuo.models import School
 from students.models import Student
 
@@ -54,7 +55,13 @@ def exemption_detail(request, pk):
         Exemption.objects.alive().select_related("student__school", "applied_by", "case"), request.user, pk=pk)
     flow = selectors.exemption_waiting_for(request.user, exemption)
     form = forms.ExemptionDecisionForm(request.POST or None) if flow else None
+    if form is not None:
+        lifecycle.add_expected_fields(form, exemption, ("status",))
     if request.method == "POST":
+        # The step the page showed was decided meanwhile (a double click, a colleague): say by whom, not 403.
+        stale = lifecycle.posted_is_stale(request.POST, exemption, ("status",))
+        if stale is not None:
+            return lifecycle.refuse(request, stale, "cases:exemption_detail", exemption.pk)
         if flow is None:
             if exemption.is_pending:  # visible, but this step is not the user's (e.g. a school for the village)
                 raise PermissionDenied
@@ -62,8 +69,13 @@ def exemption_detail(request, pk):
             return redirect("cases:exemption_detail", exemption.pk)
         if form.is_valid():
             d = form.cleaned_data
-            if run(form, services.exemption_decide, exemption=exemption, actor=request.user,
-                   approve=d["decision"] == "approve", comment=d["comment"]) is not FAILED:
+            try:
+                result = run(form, services.exemption_decide, exemption=exemption, actor=request.user,
+                             approve=d["decision"] == "approve", comment=d["comment"],
+                             expected=lifecycle.expected_from(request.POST, ("status",)))
+            except StaleState as exc:
+                return lifecycle.refuse(request, exc, "cases:exemption_detail", exemption.pk)
+            if result is not FAILED:
                 messages.success(request, "审批意见已记录。")
                 return redirect("cases:exemption_detail", exemption.pk)
     return render(request, "cases/exemption_detail.html", {

@@ -230,7 +230,8 @@ def test_open_case_through_the_page(client, world):
 def test_escalate_through_the_page_notifies_with_badge(client, world):
     case = case_open(student=world.a1, trigger="absence", actor=world.head_a)
     client.force_login(world.teacher_a)
-    response = client.post(reverse("cases:action", args=[case.pk, "escalate"]), {"reason": "家长拒绝"})
+    response = client.post(reverse("cases:action", args=[case.pk, "escalate"]), {"reason": "家长拒绝",
+                                                                                  "expected_stage": "teacher"})
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.stage == Case.Stage.SCHOOL
@@ -247,7 +248,7 @@ def test_forbidden_transition_through_the_page_shows_chinese_message(client, wor
     case = case_open(student=world.a1, trigger="absence", actor=world.head_a)
     client.force_login(world.principal_a)
     response = client.post(reverse("cases:action", args=[case.pk, "status"]),
-                           {"to_status": "closed", "reason": "想直接销号"})
+                           {"to_status": "closed", "reason": "想直接销号", "expected_status": "warning"})
     assert response.status_code == 200
     assert "选择一个有效的选项" in response.content.decode() or "不能从" in response.content.decode()
     case.refresh_from_db()

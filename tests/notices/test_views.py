@@ -174,7 +174,8 @@ def test_notice_issue_future_dropout_date_error_names_field(client, world, make_
 
 def _serve_post(client, notice, **extra):
     data = {"served_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "method": "in_person",
-            "recipient_name": "张父", "recipient_relation": "父亲", "place": "胡洼村", "deliverers": "周敏"}
+            "recipient_name": "张父", "recipient_relation": "父亲", "place": "胡洼村", "deliverers": "周敏",
+            "expected_status": "issued"}
     data.update(extra)
     return client.post(reverse("notices:serve", args=[notice.pk]), data)
 
@@ -210,7 +211,7 @@ def test_notice_serve_too_big_receipt_rejected(client, world, notices, settings)
 
 def test_notice_cancel_post(client, world, notices):
     client.force_login(world.principal_a)
-    client.post(reverse("notices:cancel", args=[notices["a1"].pk]), {"reason": "姓名有误"})
+    client.post(reverse("notices:cancel", args=[notices["a1"].pk]), {"reason": "姓名有误", "expected_status": "issued"})
     notice = Notice.objects.get(pk=notices["a1"].pk)
     assert notice.status == Notice.Status.CANCELLED and notice.cancel_reason == "姓名有误"
 
