@@ -18,7 +18,7 @@ from students.models import FamilyMember, PopulationEntry, PopulationList, Stude
 from students.signals import population_candidate_confirmed
 
 from .population import PopulationImport
-from .reader import FileFormatError
+from .reader import FileFormatError, SpreadsheetRefused
 from .services import _digest, _stored_path, check_upload, discard_file, expire_stale
 
 Entry = PopulationEntry
@@ -65,7 +65,6 @@ def population_list_upload(*, actor, uploaded_file, village=None):
     if village is None and len(villages) == 1:
         village = villages[0]
     check_upload(uploaded_file)
-    expire_stale(PopulationList)
     area, subdistrict, village = _scope_for(villages, village)
     record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
                             original_name=os.path.basename(uploaded_file.name)[:200], file_size=uploaded_file.size,
@@ -76,11 +75,16 @@ def population_list_upload(*, actor, uploaded_file, village=None):
     record.reference_date = runner.reference
     try:
         report = runner.run()
+    except SpreadsheetRefused as exc:
+        discard_file(record)  # beyond a safety limit: refused like a bad upload, nothing recorded
+        raise ValidationError({"file": str(exc)}) from None
     except FileFormatError as exc:
         discard_file(record)
+        expire_stale(PopulationList)
         record.status, record.message = PopulationList.Status.FAILED, str(exc)
         record.save()
         return record
+    expire_stale(PopulationList)
     report.apply_to(record)
     record.save()
     return record

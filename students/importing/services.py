@@ -19,7 +19,7 @@ from kongchuo.models import AccessLog
 from students.models import ImportBatch
 
 from .national import NationalImport
-from .reader import FileFormatError
+from .reader import FileFormatError, SpreadsheetRefused
 
 STALE_AFTER = timedelta(days=1)
 ALLOWED_SUFFIXES = (".xlsx", ".xls")
@@ -91,18 +91,22 @@ def import_batch_upload(*, actor, school, uploaded_file, engine=None):
     if not access.can(actor, "student.import", school):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
     check_upload(uploaded_file)
-    expire_stale(ImportBatch)
     batch = ImportBatch(school=school, uploaded_by=actor, original_name=os.path.basename(uploaded_file.name)[:200],
                         file_size=uploaded_file.size, sha256=_digest(uploaded_file))
     batch.file.save(batch.original_name, uploaded_file, save=False)
     batch._history_user = actor
     try:
         report = NationalImport(school=school, path=_stored_path(batch), actor=actor, engine=engine).run()
+    except SpreadsheetRefused as exc:
+        discard_file(batch)  # beyond a safety limit: refused like a bad upload, nothing recorded
+        raise ValidationError({"file": str(exc)}) from None
     except FileFormatError as exc:
         discard_file(batch)
+        expire_stale(ImportBatch)
         batch.status, batch.message = ImportBatch.Status.FAILED, str(exc)
         batch.save()
         return batch
+    expire_stale(ImportBatch)
     report.apply_to(batch)
     batch.save()
     return batch
