@@ -18,17 +18,16 @@ Why each check (measured on python-calamine 0.9.1 / openpyxl 3.1.5):
 - calamine's .xls reader reserves memory from the sheet's DIMENSIONS record and follows the file's sector chains
   without a loop check: an .xls is read in a child process under hard memory and CPU limits (`xls_rows`).
 """
-import os
-import pickle
 import re
-import subprocess
-import sys
 import zlib
 from dataclasses import dataclass, field
 
-from django.conf import settings
+from .limits import (  # noqa: F401 - re-exported: the guard is the one name callers and tests use
+    MB, FileFormatError, Limits, SpreadsheetRefused, _fmt, beyond_pattern, column_letters, column_number,
+    columns_refused, limits, rows_refused,
+)
+from .xls import xls_rows  # noqa: F401
 
-MB = 1024 * 1024
 CHUNK = 1 * MB  # inflate in pieces of at most this many bytes
 TAIL = 64  # bytes of the previous piece kept so a pattern split between pieces is still seen
 # calamine's memory: ~1.2 bytes a byte of sheet XML for its sparse cells, 64 bytes a cell of the dense grid (the
@@ -36,107 +35,6 @@ TAIL = 64  # bytes of the previous piece kept so a pattern split between pieces 
 CALAMINE_SPARSE_PER_XML_BYTE = 1.2
 CALAMINE_BYTES_PER_GRID_CELL = 64
 XLSX_CALAMINE_BYTES_PER_XML_BYTE = 3.3  # the old overall estimate, kept as a floor
-
-
-class FileFormatError(ValueError):
-    """The file as a whole cannot be imported (not Excel, damaged, no header row…). Chinese message."""
-
-
-class SpreadsheetRefused(FileFormatError):
-    """The file is beyond a safety limit (size, rows, columns, members…): refused before or while reading."""
-
-
-# ---------------------------------------------------------------------------------------------- limits
-@dataclass(frozen=True)
-class Limits:
-    max_rows: int
-    max_columns: int
-    max_xml_bytes: int  # everything inflated, all members together
-    max_shared_strings_bytes: int
-    max_other_xml_bytes: int  # styles, workbook, rels… (parsed whole by openpyxl)
-    max_ratio: int
-    max_members: int
-    max_sheets: int
-    max_row_xml_bytes: int  # one <row> (or anything between two rows) of sheet XML
-    xls_memory_bytes: int
-    xls_seconds: int
-
-    @property
-    def max_xml_mb(self):
-        return self.max_xml_bytes // MB
-
-
-def limits():
-    g = lambda name, default: int(getattr(settings, name, default))  # noqa: E731
-    return Limits(
-        max_rows=g("KONGCHUO_IMPORT_MAX_ROWS", 200_000),
-        max_columns=g("KONGCHUO_IMPORT_MAX_COLUMNS", 200),
-        max_xml_bytes=g("KONGCHUO_IMPORT_MAX_XML_MB", 160) * MB,
-        max_shared_strings_bytes=g("KONGCHUO_IMPORT_MAX_SHARED_STRINGS_MB", 48) * MB,
-        max_other_xml_bytes=8 * MB,
-        max_ratio=g("KONGCHUO_IMPORT_MAX_ZIP_RATIO", 100),
-        max_members=g("KONGCHUO_IMPORT_MAX_ZIP_MEMBERS", 500),
-        max_sheets=g("KONGCHUO_IMPORT_MAX_SHEETS", 200),
-        max_row_xml_bytes=4 * MB,
-        xls_memory_bytes=g("KONGCHUO_IMPORT_MEMORY_MB", 512) * MB,
-        xls_seconds=g("KONGCHUO_IMPORT_XLS_SECONDS", 20),
-    )
-
-
-def column_letters(n):
-    letters = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_number(letters):
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _fmt(n):
-    return f"{n:,}"
-
-
-def rows_refused(lim, where=""):
-    return SpreadsheetRefused(f"表格行数超过上限：每个文件最多 {_fmt(lim.max_rows)} 行（含表头和标题行）{where}。"
-                              "请按年级或班级分成几个文件导入。")
-
-
-def columns_refused(lim, where=""):
-    return SpreadsheetRefused(f"表格列数超过上限：最多 {lim.max_columns} 列（到 {column_letters(lim.max_columns)} 列）{where}。"
-                              "请删去多余的列后再上传。")
-
-
-# ---------------------------------------------------------------------------------------------- regexes
-def _greater_number(n):
-    """Regex for a decimal number (leading zeros allowed) greater than n."""
-    s = str(n)
-    alts = [f"[1-9][0-9]{{{len(s)},}}"]
-    for i, ch in enumerate(s):
-        if ch != "9":
-            alts.append(re.escape(s[:i]) + f"[{int(ch) + 1}-9]" + f"[0-9]{{{len(s) - i - 1}}}")
-    return "0*(?:" + "|".join(alts) + ")(?![0-9])"
-
-
-def _greater_column(n):
-    """Regex for column letters (followed by the row number) beyond column n."""
-    s = column_letters(n)
-    alts = [f"[A-Z]{{{len(s) + 1},}}"]
-    for i, ch in enumerate(s):
-        if ch != "Z":
-            alts.append(re.escape(s[:i]) + f"[{chr(ord(ch) + 1)}-Z]" + f"[A-Z]{{{len(s) - i - 1}}}")
-    return "(?:" + "|".join(alts) + ")(?=[0-9])"
-
-
-def beyond_pattern(max_row, max_col):
-    """A cell reference `<c r="…"` beyond row max_row or column max_col."""
-    return re.compile(('<c r="(?:' + _greater_column(max_col) + "|[A-Z]+" + _greater_number(max_row) + ")").encode())
-
 
 REF_RE = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 DIMENSION_RE = re.compile(rb'<dimension\s+ref="([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?"')
@@ -421,75 +319,3 @@ def inspect_xlsx(path, lim=None):
                     budget -= _inflate(fh, info, lim, budget, lambda piece: None)
         facts.total_bytes = lim.max_xml_bytes - budget
         return facts
-
-
-# ---------------------------------------------------------------------------------------------- xls
-XLS_CHILD = r"""
-import pickle, resource, sys
-mem, cpu = int(sys.argv[2]), int(sys.argv[3])
-resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-out = sys.stdout.buffer
-try:
-    from python_calamine import CalamineWorkbook
-    wb = CalamineWorkbook.from_path(sys.argv[1])
-    sheet = wb.get_sheet_by_index(0)
-except MemoryError:
-    sys.exit(3)
-except Exception as exc:
-    pickle.dump(("error", exc.__class__.__name__), out)
-    sys.exit(0)
-pickle.dump(("size", sheet.height, sheet.width), out)
-batch = []
-for row in sheet.iter_rows():
-    batch.append(row)
-    if len(batch) >= 500:
-        pickle.dump(("rows", batch), out)
-        batch = []
-pickle.dump(("rows", batch), out)
-pickle.dump(("done",), out)
-out.flush()
-"""
-# an idle interpreter with python-calamine loaded maps ~100 MB of address space before it reads anything
-XLS_CHILD_BASE_BYTES = 160 * MB
-
-
-def xls_rows(path, lim=None):
-    """Rows of an .xls's first sheet, read by calamine in a child process with a hard memory (RLIMIT_AS) and CPU
-    limit; the child's death is a Chinese refusal, never the worker's."""
-    lim = lim or limits()
-    memory = lim.xls_memory_bytes + XLS_CHILD_BASE_BYTES
-    proc = subprocess.Popen([sys.executable, "-I", "-c", XLS_CHILD, os.fspath(path), str(memory), str(lim.xls_seconds)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    finished = False
-    try:
-        while True:
-            try:
-                message = pickle.load(proc.stdout)
-            except EOFError:
-                break
-            kind = message[0]
-            if kind == "error":
-                raise FileFormatError(f"无法读取该 Excel 文件（文件可能已损坏或加密）：{message[1]}")
-            if kind == "size":
-                if message[1] > lim.max_rows:
-                    raise rows_refused(lim)
-                if message[2] > lim.max_columns:
-                    raise columns_refused(lim)
-            elif kind == "rows":
-                yield from message[1]
-            elif kind == "done":
-                finished = True
-                break
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.wait()
-    if not finished:
-        code = proc.returncode
-        if code in (-9, -24):  # SIGKILL / SIGXCPU: the CPU limit
-            raise SpreadsheetRefused(f"读取该 .xls 文件超过用时上限（{lim.xls_seconds} 秒）：请在 Excel 中另存为 .xlsx 后重新上传。")
-        raise SpreadsheetRefused(f"读取该 .xls 文件超过内存上限（{lim.xls_memory_bytes // MB} MB）或文件已损坏："
-                                 "请在 Excel 中另存为 .xlsx 后重新上传。")
-
