@@ -1,10 +1,12 @@
 """Peak memory and time of each hostile spreadsheet through the real preview path, each in its own process.
 
-    python -m tests.hostile.peak --school CODE DIR...   (DATABASE_URL names a database holding that school)
+    python -m tests.hostile.peak --school CODE FILE...   (DATABASE_URL names a database holding that school)
+    python -m tests.hostile.peak --reader-only FILE...   (no database: only the reading the preview does)
 
 Django is set up once; for every file a forked child runs `import_students FILE --school CODE` (the preview:
-NationalImport.run, the same code the upload page runs after storing the file) and reports its own peak resident
-memory (VmHWM) and time as one JSON line. A child killed by the kernel or aborted by a reader shows as such.
+NationalImport.run, the same code the upload page runs after storing the file) — or, with --reader-only, the
+preview's reader (SheetReader.open and every row) — and reports its own peak resident memory (VmHWM) and time as
+one JSON line. A child killed by the kernel or aborted by a reader shows as such.
 """
 import json
 import os
@@ -28,6 +30,20 @@ def _rss_mb():
     return 0.0
 
 
+def _read(path):
+    from django.core.management.base import CommandError
+    from students.importing.columns import NATIONAL_MAP
+    from students.importing.reader import FileFormatError, SheetReader
+
+    try:
+        reader = SheetReader(path, NATIONAL_MAP, required=("姓名",)).open()
+        for _ in reader.rows():
+            pass
+        reader.close()
+    except FileFormatError as exc:
+        raise CommandError(str(exc), returncode=2) from None
+
+
 def main(argv):
     import django
 
@@ -37,9 +53,10 @@ def main(argv):
     from django.core.management.base import CommandError
     from django.db import connections
 
-    school = argv[argv.index("--school") + 1]
-    paths = [a for a in argv if a not in ("--school", school)]
-    call_command("check", stdout=open(os.devnull, "w"))  # import everything a worker has imported
+    reader_only = "--reader-only" in argv
+    school = None if reader_only else argv[argv.index("--school") + 1]
+    paths = [a for a in argv if a not in ("--school", "--reader-only", school)]
+    call_command("check", stdout=open(os.devnull, "w"), databases=[])  # import everything a worker has imported
     import python_calamine  # noqa: F401
     import openpyxl  # noqa: F401
     from students.importing import national  # noqa: F401
@@ -54,7 +71,10 @@ def main(argv):
             os.close(read_fd)
             result = {"rc": 0, "message": ""}
             try:
-                call_command("import_students", path, "--school", school, stdout=open(os.devnull, "w"))
+                if reader_only:
+                    _read(path)
+                else:
+                    call_command("import_students", path, "--school", school, stdout=open(os.devnull, "w"))
             except CommandError as exc:
                 result = {"rc": exc.returncode, "message": str(exc)[:120]}
             except BaseException as exc:  # noqa: BLE001 - report it, the parent decides
