@@ -176,6 +176,15 @@ KONGCHUO_MAX_UPLOAD_BYTES = 20 * 1024 * 1024 - 1
 # need more than KONGCHUO_IMPORT_MEMORY_MB), calamine or openpyxl. See README "学籍导入".
 KONGCHUO_XLSX_ENGINE = os.environ.get("KONGCHUO_XLSX_ENGINE", "auto")
 KONGCHUO_IMPORT_MEMORY_MB = int(os.environ.get("KONGCHUO_IMPORT_MEMORY_MB", "512"))
+# Spreadsheet limits, checked before any reader opens a file (students/importing/guard.py; README "电子表格上传限制").
+KONGCHUO_IMPORT_MAX_ROWS = int(os.environ.get("KONGCHUO_IMPORT_MAX_ROWS", "200000"))
+KONGCHUO_IMPORT_MAX_COLUMNS = int(os.environ.get("KONGCHUO_IMPORT_MAX_COLUMNS", "200"))
+KONGCHUO_IMPORT_MAX_XML_MB = int(os.environ.get("KONGCHUO_IMPORT_MAX_XML_MB", "160"))
+KONGCHUO_IMPORT_MAX_SHARED_STRINGS_MB = int(os.environ.get("KONGCHUO_IMPORT_MAX_SHARED_STRINGS_MB", "48"))
+KONGCHUO_IMPORT_MAX_ZIP_RATIO = int(os.environ.get("KONGCHUO_IMPORT_MAX_ZIP_RATIO", "100"))
+KONGCHUO_IMPORT_MAX_ZIP_MEMBERS = int(os.environ.get("KONGCHUO_IMPORT_MAX_ZIP_MEMBERS", "500"))
+KONGCHUO_IMPORT_MAX_SHEETS = int(os.environ.get("KONGCHUO_IMPORT_MAX_SHEETS", "200"))
+KONGCHUO_IMPORT_XLS_SECONDS = int(os.environ.get("KONGCHUO_IMPORT_XLS_SECONDS", "20"))
 
 # go-live (staff app): usernames of new accounts ("phone" = the 手机号, or "pinyin"), the SMS gateway (a class with
 # send(phone, text); the console backend only logs), and how long an unused account may stay before review.

@@ -4,15 +4,21 @@
 apostrophe so Excel/WPS shows it as text instead of running it. django-import-export's own escaping strips only a
 leading "=" and only in admin exports (PITFALLS.md), so never write cells without this.
 
+`clean(value)` — openpyxl refuses (IllegalCharacterError, a 500) the control characters XML 1.0 cannot hold
+(\x00–\x08, \x0b, \x0c, \x0e–\x1f); an imported cell or a name may carry them. `escape` drops them from every text
+cell first, then applies the formula rule, so every cell written through here is both legal and inert.
+
 `table_workbook(...)` builds a plain, printable sheet: merged title row, optional info lines, bold header with
 borders, frozen header, auto-filter, column widths, A4 landscape with the header repeated on every printed page.
 `xlsx_response(...)` sends it with a UTF-8 file name.
 """
 import io
+import re
 from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -20,10 +26,20 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def clean(value):
+    """Text without the control characters an xlsx cannot hold (other values unchanged)."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def escape(value):
-    """Text that a spreadsheet would read as a formula is prefixed with ' (other values unchanged)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
+    """Text without illegal characters, and prefixed with ' when a spreadsheet would read it as a formula (other
+    values unchanged)."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_TRIGGERS):
+            return "'" + value
     return value
 
 
@@ -77,7 +93,7 @@ def write_table(ws, *, title, headers, rows, info_lines=(), widths=None):
 def table_workbook(*, title, headers, rows, sheet_name="Sheet1", info_lines=(), widths=None) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = sheet_name[:31]
+    ws.title = re.sub(r"[\\*?:/\[\]]", "", clean(sheet_name))[:31] or "Sheet1"  # characters Excel refuses in a title
     write_table(ws, title=title, headers=headers, rows=rows, info_lines=info_lines, widths=widths)
     buf = io.BytesIO()
     wb.save(buf)

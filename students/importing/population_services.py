@@ -18,7 +18,7 @@ from students.models import FamilyMember, PopulationEntry, PopulationList, Stude
 from students.signals import population_candidate_confirmed
 
 from .population import PopulationImport
-from .reader import FileFormatError
+from .reader import FileFormatError, SpreadsheetRefused
 from .services import _digest, _stored_path, check_upload, discard_file, expire_stale
 
 Entry = PopulationEntry
@@ -76,11 +76,16 @@ def _preview(record, *, villages, village, actor, progress=None):
     record.reference_date = runner.reference
     try:
         report = runner.run()
+    except SpreadsheetRefused as exc:
+        discard_file(record)  # beyond a safety limit: refused like a bad upload, nothing recorded
+        raise ValidationError({"file": str(exc)}) from None
     except FileFormatError as exc:
         discard_file(record)
+        expire_stale(PopulationList)
         record.status, record.message = PopulationList.Status.FAILED, str(exc)
         record.save()
         return record
+    expire_stale(PopulationList)
     report.apply_to(record)
     record.save()
     return record
@@ -90,7 +95,6 @@ def _preview(record, *, villages, village, actor, progress=None):
 def population_list_upload(*, actor, uploaded_file, village=None):
     villages, village = _upload_villages(actor, village)
     check_upload(uploaded_file)
-    expire_stale(PopulationList)
     area, subdistrict, village = _scope_for(villages, village)
     record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
                             original_name=os.path.basename(uploaded_file.name)[:200], file_size=uploaded_file.size,
@@ -116,7 +120,6 @@ def population_list_preview_staged(*, actor, stored_name, original_name, village
     """The preview job's work on the staged file: one transaction (a killed job leaves no record)."""
     village = Village.objects.select_related("subdistrict__area").get(pk=village_id) if village_id else None
     villages, village = _upload_villages(actor, village)
-    expire_stale(PopulationList)
     area, subdistrict, village = _scope_for(villages, village)
     storage = PopulationList._meta.get_field("file").storage
     with storage.open(stored_name, "rb") as fh:

@@ -8,42 +8,40 @@ settings.KONGCHUO_XLSX_ENGINE picks one. "auto" (the default) takes calamine unl
 than settings.KONGCHUO_IMPORT_MEMORY_MB (default 512) — estimated from the sheet's uncompressed XML — and then the
 flat openpyxl reader. Rows are yielded one by one either way, so the import itself never holds the whole file as
 Python objects.
+
+Before either reads, guard.py checks the file (zip directory, sizes, ratio, every cell reference against the row and
+column limits; .xls in a child process under hard limits), and calamine reads a sheet only when that check proved
+its grid small — the declared `<dimension>` is never trusted. Every row is bounded again as it is read.
 """
 import os
-import zipfile
 
 from django.conf import settings
+
+from . import guard
+from .guard import FileFormatError, SpreadsheetRefused  # noqa: F401 - re-exported: callers import them from here
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SCAN_ROWS = 30
 
 
-class FileFormatError(ValueError):
-    """The file as a whole cannot be imported (not Excel, damaged, no header row…). Chinese message."""
-
-
 # calamine's extra memory per byte of the sheet's XML, measured on the 50,000-row benchmark export (101.8 MB of sheet
 # XML → 328 MB above an idle Django process, the import's own work included)
-CALAMINE_BYTES_PER_XML_BYTE = 3.3
+CALAMINE_BYTES_PER_XML_BYTE = guard.XLSX_CALAMINE_BYTES_PER_XML_BYTE
 
 
-def calamine_memory_mb(path, kind):
-    """Roughly how much memory reading `path` with calamine takes (MB): from the uncompressed size of its first
-    worksheet (xlsx); an .xls is counted at 3× its file size."""
+def calamine_memory_mb(path, kind, facts=None):
+    """Roughly how much memory reading `path` with calamine takes (MB), from the guard's facts (sheet XML size and
+    the checked grid); None when calamine must not read the file at all. An .xls is counted at 3× its file size
+    (and read in a child process under a hard limit anyway)."""
     if kind == "xlsx":
-        try:
-            with zipfile.ZipFile(path) as zf:
-                sheets = sorted((i for i in zf.infolist() if i.filename.startswith("xl/worksheets/")
-                                 and i.filename.endswith(".xml")), key=lambda i: i.filename)
-                size = sheets[0].file_size if sheets else 0
-        except (OSError, zipfile.BadZipFile):
-            size = 0
-        return size * CALAMINE_BYTES_PER_XML_BYTE / 1024 / 1024
+        facts = facts or guard.inspect_xlsx(path)
+        estimate = facts.calamine_memory_bytes()
+        return None if estimate is None else estimate / 1024 / 1024
     return os.path.getsize(path) * 3 * CALAMINE_BYTES_PER_XML_BYTE / 1024 / 1024
 
 
-def engine_name(path=None, kind=None):
+def engine_name(path=None, kind=None, facts=None):
     wanted = getattr(settings, "KONGCHUO_XLSX_ENGINE", "auto")
     if wanted in ("auto", "calamine"):
         try:
@@ -52,9 +50,12 @@ def engine_name(path=None, kind=None):
             if wanted == "calamine":
                 raise
             return "openpyxl"
-        if wanted == "auto" and path is not None and kind == "xlsx":
+        if path is not None and kind == "xlsx":
+            estimate = calamine_memory_mb(path, kind, facts)
+            if estimate is None:
+                return "openpyxl"  # the guard could not prove calamine's grid small: never, whatever is asked
             cap = getattr(settings, "KONGCHUO_IMPORT_MEMORY_MB", 512)
-            if calamine_memory_mb(path, kind) > cap:
+            if wanted == "auto" and estimate > cap:
                 return "openpyxl"  # flat memory, slower
         return "calamine"
     return "openpyxl"
@@ -62,6 +63,11 @@ def engine_name(path=None, kind=None):
 
 def sniff(path):
     """'xlsx' / 'xls' from the first bytes, or raise FileFormatError."""
+    return inspect(path)[0]
+
+
+def inspect(path):
+    """(kind, guard facts) — the kind from the first bytes; an .xlsx is checked by the guard (SpreadsheetRefused)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
@@ -72,20 +78,19 @@ def sniff(path):
     if not head:
         raise FileFormatError("上传的文件是空的。")
     if head.startswith(XLSX_MAGIC):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        except zipfile.BadZipFile:
-            raise FileFormatError("文件已损坏，无法作为 Excel 表格读取，请重新导出后上传。") from None
-        if not any(n.startswith("xl/worksheets/") for n in names):
+        facts = guard.inspect_xlsx(path)
+        if not facts.sheets:
             raise FileFormatError("文件不是 Excel 表格（.xlsx）：压缩包中没有工作表。")
-        return "xlsx"
+        return "xlsx", facts
     if head.startswith(XLS_MAGIC):
-        return "xls"
+        return "xls", None
     raise FileFormatError("文件不是 Excel 表格：请上传学籍系统导出的 .xlsx 或 .xls 文件（不支持 CSV、WPS 或图片）。")
 
 
-def _iter_calamine(path, sizes=None):
+def _iter_calamine(path, kind="xlsx", sizes=None):
+    if kind == "xls":
+        yield from guard.xls_rows(path)  # in a child process under hard memory / CPU limits
+        return
     from python_calamine import CalamineWorkbook
 
     try:
@@ -98,6 +103,8 @@ def _iter_calamine(path, sizes=None):
         raise FileFormatError(f"无法读取该 Excel 文件（文件可能已损坏或加密）：{exc.__class__.__name__}") from None
     try:
         yield from rows
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while it is read, not when it is opened
+        raise FileFormatError(f"读取该 Excel 文件时出错（文件可能已损坏）：{exc.__class__.__name__}") from None
     finally:
         wb.close()
 
@@ -110,15 +117,42 @@ def _iter_openpyxl(path, kind, sizes=None):
     try:
         wb = load_workbook(os.fspath(path), read_only=True, data_only=True)
         ws = wb.worksheets[0]
-        if sizes is not None:
-            sizes["rows"] = ws.max_row  # the sheet's own <dimension>: only an estimate for progress bars
+        if sizes is not None:  # the sheet's own <dimension>: only an estimate for progress bars, never a size
+            try:
+                sizes["rows"] = ws.max_row
+            except Exception:  # noqa: BLE001 - no or odd dimension: no estimate
+                sizes["rows"] = None
+        ws.reset_dimensions()  # the declared <dimension> is never trusted: each row is as wide as its own cells
         rows = ws.iter_rows(values_only=True)
     except Exception as exc:  # noqa: BLE001
         raise FileFormatError(f"无法读取该 Excel 文件（文件可能已损坏或加密）：{exc.__class__.__name__}") from None
     try:
         yield from rows
+    except Exception as exc:  # noqa: BLE001
+        raise FileFormatError(f"读取该 Excel 文件时出错（文件可能已损坏）：{exc.__class__.__name__}") from None
     finally:
         wb.close()
+
+
+def _bounded(rows, lim):
+    """Every row as it comes: no more than the row and column limits, whatever the file declared."""
+    max_rows, max_columns = lim.max_rows, lim.max_columns
+    try:
+        for number, row in enumerate(rows, start=1):
+            if number > max_rows:
+                if all(_blank(v) for v in row):
+                    continue  # formatting-only rows past the end
+                raise guard.rows_refused(lim, f"（第 {number} 行有数据）")
+            if len(row) > max_columns:
+                width = len(row)
+                while width > max_columns and _blank(row[width - 1]):
+                    width -= 1  # trailing empty cells (formatting only) do not count
+                if width > max_columns:
+                    raise guard.columns_refused(lim, f"（第 {number} 行）")
+                row = row[:width]
+            yield row
+    finally:
+        rows.close()
 
 
 def _blank(value):
@@ -135,18 +169,21 @@ class SheetReader:
 
     def __init__(self, path, column_map, *, required=(), anchors=("姓名",), min_known=3, engine=None):
         self.path = path
-        self.kind = sniff(path)
-        self.engine = engine or engine_name(path, self.kind)
+        self.kind, facts = inspect(path)
+        self.limits = guard.limits()
+        if engine == "calamine" and self.kind == "xlsx" and facts.calamine_memory_bytes() is None:
+            engine = "openpyxl"  # asked for, but the guard could not prove calamine's grid small
+        self.engine = engine or engine_name(path, self.kind, facts)
         self.column_map = column_map
         self.required = required
         self.anchors = anchors
         self.min_known = min_known
         self.header_row = None
+        self._sizes = {}
         self.columns = {}
         self.unknown_columns = []
         self.duplicate_columns = []
         self._rows = None
-        self._sizes = {}
 
     @property
     def estimated_rows(self):
@@ -154,12 +191,12 @@ class SheetReader:
         rows = self._sizes.get("rows")
         if not rows or self.header_row is None:
             return None
-        return max(0, int(rows) - self.header_row)
+        return max(0, min(int(rows), self.limits.max_rows + self.header_row) - self.header_row)
 
     def _raw_rows(self):
         if self.engine == "calamine":
-            return _iter_calamine(self.path, self._sizes)
-        return _iter_openpyxl(self.path, self.kind, self._sizes)
+            return _bounded(_iter_calamine(self.path, self.kind, self._sizes), self.limits)
+        return _bounded(_iter_openpyxl(self.path, self.kind, self._sizes), self.limits)
 
     def open(self):
         """Find the header; raise FileFormatError when the file has none or misses a required column."""

@@ -19,7 +19,7 @@ from kongchuo.models import AccessLog
 from students.models import ImportBatch
 
 from .national import NationalImport
-from .reader import FileFormatError
+from .reader import FileFormatError, SpreadsheetRefused
 
 STALE_AFTER = timedelta(days=1)
 ALLOWED_SUFFIXES = (".xlsx", ".xls")
@@ -121,11 +121,16 @@ def _preview(batch, *, actor, school, engine=None, progress=None):
     try:
         report = NationalImport(school=school, path=_stored_path(batch), actor=actor, engine=engine,
                                 progress=progress).run()
+    except SpreadsheetRefused as exc:
+        discard_file(batch)  # beyond a safety limit: refused like a bad upload, nothing recorded
+        raise ValidationError({"file": str(exc)}) from None
     except FileFormatError as exc:
         discard_file(batch)
+        expire_stale(ImportBatch)
         batch.status, batch.message = ImportBatch.Status.FAILED, str(exc)
         batch.save()
         return batch
+    expire_stale(ImportBatch)
     report.apply_to(batch)
     batch.save()
     return batch
@@ -137,7 +142,6 @@ def import_batch_upload(*, actor, school, uploaded_file, engine=None):
     if not access.can(actor, "student.import", school):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
     check_upload(uploaded_file)
-    expire_stale(ImportBatch)
     batch = ImportBatch(school=school, uploaded_by=actor, original_name=os.path.basename(uploaded_file.name)[:200],
                         file_size=uploaded_file.size, sha256=_digest(uploaded_file))
     batch.file.save(batch.original_name, uploaded_file, save=False)
@@ -150,7 +154,6 @@ def import_batch_preview_staged(*, actor, school, stored_name, original_name, en
     All in one transaction: a job killed mid-preview leaves no batch, and its retry makes exactly one."""
     if not access.can(actor, "student.import", school):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
-    expire_stale(ImportBatch)
     storage = ImportBatch._meta.get_field("file").storage
     with storage.open(stored_name, "rb") as fh:
         sha = hashlib.file_digest(fh, "sha256").hexdigest()

@@ -35,3 +35,21 @@ def test_xlsx_response_sends_a_utf8_file_name():
     response = xlsx_response(b"x", "错误明细_第1批.xlsx")
     assert "filename*=UTF-8''%E9%94%99" in response["Content-Disposition"]
     assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("\x07\x1b[31m红\x01", "[31m红"), ("\x00a\x08b\x0bc\x0cd\x0ee\x1ff", "abcdef"), ("行\t一\n二\r", "行\t一\n二\r"),
+    ("\x01=1+1", "'=1+1"), ("\x1b+86", "'+86"), ("\u202e名字", "\u202e名字"),
+])
+def test_escape_drops_characters_an_xlsx_cannot_hold_then_escapes_formulas(value, expected):
+    assert escape(value) == expected
+
+
+def test_table_workbook_with_control_characters_in_every_part_saves_and_reads_back():
+    dirty = "\x07\x1b[31m红\x01"
+    content = table_workbook(title=f"标题{dirty}", headers=[f"列{dirty}"], rows=[[dirty], [f"={dirty}"]],
+                             sheet_name=f"明细{dirty}", info_lines=[f"说明{dirty}"])
+    ws = load_workbook(io.BytesIO(content)).active
+    values = [v for row in ws.iter_rows(values_only=True) for v in row if v]
+    assert values == ["标题[31m红", "说明[31m红", "列[31m红", "[31m红", "'=[31m红"]
+    assert ws.title == "明细31m红"
