@@ -34,7 +34,7 @@ def test_package_list_has_one_scope_per_package_and_run_needs_no_browser():
     assert when["chromium"] == "test"
     for run_need in ("python3-venv", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-noto-cjk"):
         assert when[run_need] == "run", run_need
-    for test_need in ("poppler-utils", "fonts-liberation2"):
+    for test_need in ("poppler-utils", "fonts-liberation"):
         assert when[test_need] == "test", test_need
 
 
@@ -48,7 +48,7 @@ def test_package_list_holds_every_font_the_code_names():
     css = (ROOT / "static" / "css" / "kongchuo.css").read_text()
     families.add(re.search(r'font-family:\s*"([^"]+)"', css).group(1))
     provided = {"Noto Serif CJK SC": "fonts-noto-cjk", "Noto Sans CJK SC": "fonts-noto-cjk",
-                "Liberation Serif": "fonts-liberation2"}
+                "Liberation Serif": "fonts-liberation"}
     names = {name for name, _ in package_list()}
     for family in families:
         assert provided[family] in names, family
