@@ -40,7 +40,13 @@ fi
 $step "更新数据库结构…" migrate "$PY" manage.py migrate --noinput
 $step "准备演示数据（首次约一分钟）…" seed_demo "$PY" manage.py seed_demo
 if [ "$mode" = run ]; then
-  $step "收集静态文件…" collectstatic "$PY" manage.py collectstatic --noinput
+  # WhiteNoise compresses every file again on each collectstatic: skip it when neither static/ nor the
+  # installed packages (their own static files) changed since the last one.
+  stamp=${STATIC_ROOT:-${VAR_DIR:-var}/staticfiles}/.collected  # STATIC_ROOT's default in settings.py
+  if [ ! -e "$stamp" ] || [ -n "$(find static .venv/.installed -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+    $step "收集静态文件…" collectstatic "$PY" manage.py collectstatic --noinput
+    touch "$stamp"
+  fi
 fi
 sed -n '/演示数据已就绪/,$p' var/log/seed_demo.log
 
