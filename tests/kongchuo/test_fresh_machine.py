@@ -34,7 +34,7 @@ def test_package_list_has_one_scope_per_package_and_run_needs_no_browser():
     assert when["chromium"] == "test"
     for run_need in ("python3-venv", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-noto-cjk"):
         assert when[run_need] == "run", run_need
-    for test_need in ("poppler-utils", "fonts-liberation"):
+    for test_need in ("poppler-utils", "fonts-liberation", "libatomic1"):
         assert when[test_need] == "test", test_need
 
 
