@@ -74,12 +74,12 @@ worker=""
 if "$PY" manage.py help db_worker >/dev/null 2>&1; then
   "$PY" manage.py db_worker </dev/null &
   pids+=($!)
-  worker="，后台任务进程已启动"
+  worker="  后台任务进程已启动。"
 fi
 
 for _ in $(seq 1 120); do
   if port_answers; then
-    echo "控辍保学平台已启动：http://127.0.0.1:$PORT/ ${worker}（按 Ctrl-C 停止）"
+    echo "控辍保学平台已启动：http://127.0.0.1:$PORT/${worker}  按 Ctrl-C 停止。"
     break
   fi
   kill -0 "${pids[0]}" 2>/dev/null || break
