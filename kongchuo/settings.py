@@ -7,6 +7,8 @@ Environment variables:
   ALLOWED_HOSTS    comma separated
   CSRF_TRUSTED_ORIGINS  comma separated (https://kc.example.gov.cn)
   SECURE_PROXY     "1" when behind a TLS-terminating proxy that sets X-Forwarded-Proto
+  KC_LOCAL_HTTP    "1" = served over plain HTTP on loopback (`make run`, scripts/serve.sh): DEBUG off, but no
+                   HTTPS redirect and no Secure-only cookies. Never set it on a server others reach.
   MEDIA_ROOT, STATIC_ROOT, NOTICE_FONT_FAMILY, LOG_LEVEL
 """
 from datetime import timedelta
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the app itself (`make run`; behind nginx it is harmless): right after security.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +170,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+# WhiteNoise serves STATIC_ROOT gzip/brotli-compressed. Not the manifest variant: the vendored minified files name
+# source maps we do not ship, and the manifest would refuse them at collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -221,10 +231,11 @@ KONGCHUO = {
     "RATE_EXCLUDE_DEATHS": env_bool("KC_RATE_EXCLUDE_DEATHS", True),
 }
 
+LOCAL_HTTP = env_bool("KC_LOCAL_HTTP")
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not LOCAL_HTTP)
+    SESSION_COOKIE_SECURE = not LOCAL_HTTP
+    CSRF_COOKIE_SECURE = not LOCAL_HTTP
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
