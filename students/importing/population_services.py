@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kongchuo import access
+from kongchuo import access, uploads
 from kongchuo.audit import log_access
 from kongchuo.models import AccessLog, Village
 from students.models import FamilyMember, PopulationEntry, PopulationList, Student
@@ -68,7 +68,7 @@ def population_list_upload(*, actor, uploaded_file, village=None):
     expire_stale(PopulationList)
     area, subdistrict, village = _scope_for(villages, village)
     record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
-                            original_name=os.path.basename(uploaded_file.name)[:200], file_size=uploaded_file.size,
+                            original_name=uploads.display_name(uploaded_file.name)[:200], file_size=uploaded_file.size,
                             sha256=_digest(uploaded_file))
     record.file.save(record.original_name, uploaded_file, save=False)
     record._history_user = actor
