@@ -44,7 +44,7 @@ def _setting(name, default):
 
 def max_pixels():
     """Pixel budget checked from the header before any decode (width × height)."""
-    return int(_setting("UPLOAD_IMAGE_MAX_PIXELS", 50_000_000))
+    return int(_setting("UPLOAD_IMAGE_MAX_PIXELS", 40_000_000))
 
 
 # --------------------------------------------------------------------------------------------- kinds
