@@ -1,8 +1,9 @@
 """Case uploads (visit and 送教 photos, 缓学/免学 documents) through the one upload layer, `kongchuo.uploads`;
 refusals become CaseError on the form field. Limits: settings under KONGCHUO (README "上传文件")."""
-from kongchuo import uploads
+from django.core.exceptions import ValidationError
 
 from cases.services.common import CaseError
+from kongchuo import uploads
 
 
 def max_photos():
@@ -14,7 +15,7 @@ def check_photos(photos, *, label="照片", field="photos"):
     as (ContentFile, width, height) — all checked before the caller writes anything."""
     try:
         verified = uploads.verify_many(photos, purpose="photo", label=label)
-    except uploads.ValidationError as exc:
+    except ValidationError as exc:
         raise CaseError("；".join(exc.messages), field=field) from None
     return [(v.as_file(), v.width, v.height) for v in verified]
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from cases.models import CaseClosure, Exemption, SessionPhoto, VisitPhoto
+from cases.models import Exemption, SessionPhoto, VisitPhoto
 from kongchuo.serving import served_type
 from students.models import StatusChangeDocument
 from tests.cases.test_views import scoped  # noqa: F401  (fixture: one case per student with files)

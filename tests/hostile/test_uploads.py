@@ -16,7 +16,7 @@ from cases.services import case_open, case_transition
 from kongchuo import uploads
 from notices.models import NoticeKind, NoticeService
 from notices.services import notice_issue
-from students.models import ImportBatch, PopulationList, StatusChange, StatusChangeDocument
+from students.models import ImportBatch, PopulationList, StatusChange, StatusChangeDocument, TransferConfirmation
 from tests import factories as f
 from tests.hostile.files import HOSTILE, HOSTILE_NAMES, good_heic, good_jpeg, good_png, good_webp, tiny_pdf
 
@@ -73,6 +73,20 @@ def _status_post(client, world, state, upload):
     data = {"kind": "suspend", "date": (_today() - datetime.timedelta(days=3)).isoformat(), "reason": "住院",
             "expected_return_date": (_today() + datetime.timedelta(days=60)).isoformat(), "documents": [upload]}
     return client.post(reverse("students:status_change", args=[world.a1.pk]), data)
+
+
+def _transfer_prepare(world):
+    from students import services
+
+    change = services.status_change_record(actor=world.principal_a, student=world.a1, kind="transfer_out",
+                                           date=_today() - datetime.timedelta(days=3), reason="随父母外出")
+    return {"change": change}
+
+
+def _transfer_post(client, world, state, upload):
+    return client.post(reverse("students:transfer_confirm", args=[world.a1.pk, state["change"].pk]), {
+        "receiving_school": world.school_c.pk, "receiving_school_name": "", "received_date": _today().isoformat(),
+        "note": "", "documents": [upload]})
 
 
 def _visit_prepare(world):
@@ -168,6 +182,8 @@ POINTS = [
           lambda s: PopulationList.objects.count(), ok_status=None),
     Point("status_proof", "document", "证明材料", "principal_a", lambda w: {}, _status_post,
           lambda s: StatusChange.objects.count() + StatusChangeDocument.objects.count()),
+    Point("transfer_receipt", "document", "接收证明（回执）", "principal_a", _transfer_prepare, _transfer_post,
+          lambda s: TransferConfirmation.objects.count() + StatusChangeDocument.objects.count()),
     Point("visit_photos", "photo", "照片", "teacher_a", _visit_prepare, _visit_post,
           lambda s: HomeVisit.objects.count() + VisitPhoto.objects.count()),
     Point("session_photos", "photo", "照片", "teacher_a", _session_prepare, _session_post,
@@ -294,13 +310,14 @@ def test_hostile_names_are_display_text_only(client, world, settings, hostile_na
 
 
 def test_photo_count_limit_names_the_field(client, world, settings):
-    state, rows_before, _ = _ready(POINTS[3], world, client, settings)
+    visit = next(p for p in POINTS if p.key == "visit_photos")
+    state, rows_before, _ = _ready(visit, world, client, settings)
     photos = [SimpleUploadedFile(f"{i}.jpg", good_jpeg((100, 80))) for i in range(7)]
     data = {"idempotency_key": str(uuid.uuid4()), "visit_date": _today().isoformat(), "mode": "home",
             "people_met": "母亲", "findings": "学生在家", "guardian_attitude": "supportive", "photos": photos}
     response = client.post(reverse("cases:visit_new", args=[state["case"].pk]), data)
     assert response.status_code == 200 and "照片每次最多上传 6 张，本次选择了 7 张" in response.content.decode()
-    assert POINTS[3].rows(state) == rows_before
+    assert visit.rows(state) == rows_before
 
 
 def test_pixel_budget_is_a_setting(world, settings):
