@@ -42,8 +42,15 @@ def _photo(text_color=(40, 90, 160)):
 
 
 def _pdf(title):
-    body = f"%PDF-1.4\n% demo {title}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".encode()
-    return ContentFile(body, name="demo.pdf")
+    """A real one-page PDF (uploads are parsed: a fake one would be refused)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Title"] = f"demo {title}"
+    out = io.BytesIO()
+    pdf.save(out)
+    return ContentFile(out.getvalue(), name="demo.pdf")
 
 
 class Demo:

@@ -20,8 +20,9 @@ class PhotosField(forms.FileField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_empty_file", True)  # kongchuo.uploads names the empty file
         super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+        self.widget.attrs.update({"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif", "multiple": True})
 
     def clean(self, data, initial=None):
         single = super().clean
@@ -111,7 +112,8 @@ class ClosureRequestForm(forms.Form):
     attended_days = forms.IntegerField(label="复学以来实际到校天数", min_value=0)
     evidence_note = forms.CharField(label="销号依据", widget=forms.Textarea(attrs={"rows": 3}),
                                     help_text="学籍恢复情况、复学后出勤与在校表现、帮扶措施落实情况")
-    evidence_file = forms.FileField(label="证明材料（可选）", required=False)
+    evidence_file = forms.FileField(label="证明材料（可选）", required=False, allow_empty_file=True,
+                                    help_text="PDF 或照片，不超过 10 MB")  # checked by kongchuo.uploads
 
 
 class ClosureReviewForm(forms.Form):
@@ -162,9 +164,9 @@ class ExemptionForm(forms.Form):
     kind = forms.ChoiceField(label="类型", choices=Exemption.Kind.choices, widget=forms.RadioSelect)
     guardian_name = forms.CharField(label="申请人（法定监护人）", max_length=50)
     reason = forms.CharField(label="申请理由", widget=forms.Textarea(attrs={"rows": 3}))
-    application_file = forms.FileField(label="监护人书面申请（扫描件或照片）")
+    application_file = forms.FileField(label="监护人书面申请（扫描件或照片）", allow_empty_file=True)
     assessment_kind = forms.ChoiceField(label="证明类型", choices=Exemption.AssessmentKind.choices)
-    assessment_file = forms.FileField(label="医院诊断证明或残疾评定材料")
+    assessment_file = forms.FileField(label="医院诊断证明或残疾评定材料", allow_empty_file=True)
     start_date = forms.DateField(label="开始日期", widget=DATE)
     end_date = forms.DateField(label="截止日期", widget=DATE, help_text="缓学最长一年")
 

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from kongchuo import access
 from kongchuo.models import AccessLog, Role, School
 from kongchuo.workbench import panels_for, register_panel
+from kongchuo.serving import stored_file_response
 
 
 @login_not_required
@@ -92,7 +93,7 @@ def school_work_plan(request, pk):
     if not school.work_plan:
         raise Http404("尚未上传工作方案")
     name = f"{school.name}控辍保学工作方案{Path(school.work_plan.name).suffix}"
-    return FileResponse(school.work_plan.open("rb"), as_attachment=True, filename=name)
+    return stored_file_response(school.work_plan, filename=name, attachment=True)
 
 
 def audit_list(request):

@@ -55,7 +55,7 @@ class NoticeServiceForm(forms.Form):
     place = forms.CharField(label="送达地点", max_length=200)
     deliverers = forms.CharField(label="送达人", max_length=100, help_text="两人以上送达的，用顿号分隔")
     witness = forms.CharField(label="见证人", max_length=100, required=False, help_text="留置送达时必填")
-    receipt_scan = forms.FileField(label="签收后的送达回证（照片或扫描件）", required=False,
+    receipt_scan = forms.FileField(label="签收后的送达回证（照片或扫描件）", required=False, allow_empty_file=True,
                                    help_text="JPG、PNG 或 PDF，不超过 10 MB",
                                    widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +14,7 @@ from kongchuo import access, lifecycle
 from kongchuo.audit import log_access
 from kongchuo.headers import allow_inline_styles
 from kongchuo.models import AccessLog
+from kongchuo.serving import stored_file_response
 from notices import rendering, selectors, services
 from notices.forms import NoticeCancelForm, NoticeIssueForm, NoticeServiceForm, NoticeTemplateForm
 from notices.models import Notice, NoticeKind
@@ -226,14 +227,7 @@ def notice_receipt(request, pk):
         raise Http404("没有上传送达回证")
     log_access(request=request, action=AccessLog.Action.PRINT, obj=service, scope=notice.school.name,
                purpose="查看签收的送达回证", detail=notice.number)
-    name = service.receipt_scan.name.rsplit("/", 1)[-1]
-    content_type = "application/pdf" if name.endswith(".pdf") else "image/png" if name.endswith(".png") \
-        else "image/jpeg"
-    response = FileResponse(service.receipt_scan.open("rb"), content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(service.receipt_scan, filename=f"送达回证-{notice.pk}")
 
 
 @require_GET

@@ -99,6 +99,7 @@ class ProofFilesField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/*"}))
         kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_empty_file", True)  # kongchuo.uploads names the empty file
         kwargs.setdefault("label", "证明材料")
         kwargs.setdefault("help_text", "PDF、JPG、PNG，每个不超过 10 MB，可多选")
         super().__init__(*args, **kwargs)
@@ -109,7 +110,7 @@ class ProofFilesField(forms.FileField):
         files = [f for f in files if f]
         if self.required and not files:
             raise ValidationError("请上传证明材料。")
-        check_proof_files(files, label=str(self.label))
+        check_proof_files(files, label=str(self.label), reencode=False)  # the service verifies again and re-encodes
         return files
 
 

@@ -27,8 +27,17 @@ SPECIAL = [
     ("查俊杰", "M", date(2016, 8, 18), 0, 4, 1, []),
     ("区梓萱", "F", date(2016, 4, 1), 0, 4, 2, []),
 ]
-FAKE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+def _blank_pdf():
+    """A real one-page PDF (proof uploads are parsed: a fake one would be refused)."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
 
 
 def _class(school, level, number):
@@ -105,7 +114,7 @@ def _changes(org, principal, today):
         extra = dict(extra)
         confirm = extra.pop("confirm", False)
         if extra.pop("documents", False):
-            extra["documents"] = [SimpleUploadedFile("医院诊断证明.pdf", FAKE_PDF, content_type="application/pdf")]
+            extra["documents"] = [SimpleUploadedFile("医院诊断证明.pdf", _blank_pdf(), content_type="application/pdf")]
         change = services.status_change_record(actor=principal, student=student, kind=kind,
                                                date=today - timedelta(days=20), **extra)
         if confirm:

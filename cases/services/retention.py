@@ -10,6 +10,7 @@ from cases import transitions
 from cases.models import AssistanceRecord, Case, CaseClosure, CaseEvent, FollowUp
 from cases.services.common import CaseError, lock_case, notification_send, now_or, today_of, write_event
 from cases.services.lifecycle import _apply, forbidden_message
+from cases.uploads import check_optional_document
 from kongchuo import access, lifecycle
 from kongchuo.models import Term
 from kongchuo.workdays import WorkCalendar
@@ -146,6 +147,7 @@ def case_closure_request(*, case, actor, attended_days, evidence_note, evidence_
     school_days = WorkCalendar.load().school_days_between(since - datetime.timedelta(days=1), today)
     if attended_days is None or attended_days < 0 or attended_days > school_days:
         raise CaseError(f"实际到校天数应在 0 到 {school_days}（复学以来的教学日）之间。", field="attended_days")
+    evidence_file = check_optional_document(evidence_file, label="销号证明材料", field="evidence_file")
     try:
         with transaction.atomic():
             closure = CaseClosure.objects.create(

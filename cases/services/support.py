@@ -13,7 +13,7 @@ from cases.services.common import (
     CaseError, lock_case, notification_send, now_or, safe_reverse, today_of, write_event,
 )
 from cases.services.lifecycle import _apply
-from cases.uploads import check_document, check_photos, resize_photo
+from cases.uploads import check_document, check_photos
 from kongchuo import access, lifecycle
 
 E = Exemption.Status
@@ -60,8 +60,8 @@ def exemption_apply(*, student, actor, kind, reason, guardian_name, application_
         raise CaseError("缓学期限最长一年，期满后须重新申请。", field="end_date")
     if not student.village_id:
         raise CaseError("学生未登记现住村（社区），无法进入村级审批，请先完善学籍信息。")
-    check_document(application_file, label="监护人书面申请", field="application_file")
-    check_document(assessment_file, label="医院诊断或残疾评定材料", field="assessment_file")
+    application_file = check_document(application_file, label="监护人书面申请", field="application_file")
+    assessment_file = check_document(assessment_file, label="医院诊断或残疾评定材料", field="assessment_file")
     if Exemption.objects.alive().filter(student=student, status__in=Exemption.PENDING_STATUSES).exists():
         raise CaseError(f"{student.name} 已有待审批的缓学/免学申请。")
     case = case or _open_case(student)
@@ -218,7 +218,7 @@ def session_log(*, plan, actor, date, duration_minutes, content, teacher, photos
         raise CaseError("请填写送教内容。", field="content")
     if teacher is None or not plan.teachers.filter(pk=teacher.pk).exists():
         raise CaseError("送教教师须是方案中的教师。", field="teacher")
-    resized = [resize_photo(p) for p in check_photos(photos)]
+    resized = check_photos(photos)
     try:
         with transaction.atomic():
             session = TeachingSession.objects.create(

@@ -8,7 +8,7 @@ from cases import transitions
 from cases.models import Case, CaseEvent, FollowUp, HomeVisit, VisitPhoto
 from cases.services.common import CaseError, lock_case, now_or, today_of, write_event
 from cases.services.lifecycle import _apply
-from cases.uploads import check_photos, resize_photo
+from cases.uploads import check_photos
 from kongchuo import access
 
 FOLLOWUP_MATCH_DAYS = 14  # a visit completes the retention visit planned within two weeks of it
@@ -59,8 +59,7 @@ def visit_log(*, student, actor, visit_date, mode, people_met, findings, guardia
         raise CaseError("请填写见到的人。", field="people_met")
     if not (findings or "").strip():
         raise CaseError("请填写了解到的情况。", field="findings")
-    photos = check_photos(photos)
-    resized = [resize_photo(p) for p in photos]  # validate all before writing anything
+    resized = check_photos(photos)  # verify and re-encode all before writing anything
     try:
         with transaction.atomic():
             visit = HomeVisit.objects.create(

@@ -6,7 +6,7 @@ from typing import Callable
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -16,6 +16,7 @@ from cases.models import Case, CaseClosure, FollowUp
 from cases.views.common import FAILED, require, run, school_colleagues
 from kongchuo import access, lifecycle
 from kongchuo.lifecycle import StaleState
+from kongchuo.serving import stored_file_response
 from students.models import Student
 
 
@@ -356,4 +357,4 @@ def closure_file(request, pk):
     closure = access.get_visible_or_404(CaseClosure, request.user, pk=pk)
     if not closure.evidence_file:
         raise Http404
-    return FileResponse(closure.evidence_file.open("rb"), filename=closure.evidence_file.name.rsplit("/", 1)[-1])
+    return stored_file_response(closure.evidence_file, filename=f"销号证明材料-{closure.pk}")

@@ -4,7 +4,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from cases.views.common import FAILED, require, run, school_colleagues
 from kongchuo import access, lifecycle
 from kongchuo.lifecycle import StaleState
 from kongchuo.models import School
+from kongchuo.serving import stored_file_response
 from students.models import Student
 
 
@@ -91,7 +92,8 @@ def exemption_file(request, pk, which):
     if not field:
         raise Http404
     require(request.user, "document.view_sensitive", exemption.student)  # 诊断证明, 残疾评定: not for 科任教师
-    return FileResponse(field.open("rb"), filename=field.name.rsplit("/", 1)[-1])
+    label = {"application": "监护人书面申请", "assessment": "诊断或评定材料"}[which]
+    return stored_file_response(field, filename=f"{label}-{exemption.pk}")
 
 
 # ---------------------------------------------------------------------------------------------- 送教上门
@@ -158,7 +160,7 @@ def session_new(request, pk):
 
 def session_photo(request, pk):
     photo = access.get_visible_or_404(SessionPhoto, request.user, pk=pk)
-    return FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+    return stored_file_response(photo.image, filename=f"送教照片{photo.pk}.jpg")
 
 
 # ---------------------------------------------------------------------------------------------- 资助

@@ -3,7 +3,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -12,6 +11,7 @@ from cases import forms, selectors, services
 from cases.models import Case, HomeVisit, VisitPhoto
 from cases.views.common import FAILED, require, run, school_colleagues
 from kongchuo import access
+from kongchuo.serving import stored_file_response
 from students.models import Student
 
 
@@ -83,7 +83,4 @@ def visit_list(request):
 
 def visit_photo(request, pk):
     photo = access.get_visible_or_404(VisitPhoto.objects.filter(visit__is_deleted=False), request.user, pk=pk)
-    try:
-        return FileResponse(photo.image.open("rb"), content_type="image/jpeg")
-    except FileNotFoundError:
-        raise Http404
+    return stored_file_response(photo.image, filename=f"家访照片{photo.pk}.jpg")

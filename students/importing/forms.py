@@ -6,7 +6,7 @@ from .population_services import verify_choices
 
 
 class ExcelUploadForm(forms.Form):
-    file = forms.FileField(label="Excel 文件", help_text="学籍系统导出的 .xlsx 或 .xls，最大 20 MB",
+    file = forms.FileField(label="Excel 文件", help_text="学籍系统导出的 .xlsx 或 .xls，最大 20 MB", allow_empty_file=True,
                            widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls"}))
 
     def __init__(self, *args, choices=None, choice_label="", choice_name="target", required_choice=True, **kwargs):
@@ -17,6 +17,19 @@ class ExcelUploadForm(forms.Form):
                 label=choice_label, coerce=int, required=required_choice,
                 choices=([] if required_choice else [("", "（按名单中的“村/社区”列）")]) + list(choices))
             self.order_fields([choice_name, "file"])
+
+    def clean_file(self):
+        """Type and size through the one upload layer (the service checks again; the reader checks the workbook)."""
+        from django.core.exceptions import ValidationError
+
+        from kongchuo import uploads
+
+        upload = self.cleaned_data.get("file")
+        try:
+            uploads.verify(upload, purpose="spreadsheet", label="Excel 文件")
+        except uploads.UploadRefused as exc:
+            raise ValidationError(exc.message) from None
+        return upload
 
 
 class CommitForm(forms.Form):

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kongchuo import access
+from kongchuo import access, uploads
 from kongchuo.audit import log_access
 from kongchuo.models import AccessLog, Village
 from students.models import FamilyMember, PopulationEntry, PopulationList, Student
@@ -97,7 +97,7 @@ def population_list_upload(*, actor, uploaded_file, village=None):
     check_upload(uploaded_file)
     area, subdistrict, village = _scope_for(villages, village)
     record = PopulationList(area=area, subdistrict=subdistrict, village=village, uploaded_by=actor,
-                            original_name=os.path.basename(uploaded_file.name)[:200], file_size=uploaded_file.size,
+                            original_name=uploads.display_name(uploaded_file.name)[:200], file_size=uploaded_file.size,
                             sha256=_digest(uploaded_file))
     record.file.save(record.original_name, uploaded_file, save=False)
     return _preview(record, villages=villages, village=village, actor=actor)
@@ -109,7 +109,7 @@ def population_list_start(*, actor, uploaded_file, village=None):
 
     villages, village = _upload_villages(actor, village)
     check_upload(uploaded_file)
-    name = os.path.basename(uploaded_file.name)[:200]
+    name = uploads.display_name(uploaded_file.name)[:200]
     return job_start(actor=actor, kind=POPULATION_PREVIEW_JOB, label=f"适龄儿童名单比对预览（{name}）",
                      params={"village": village.pk if village else None, "original_name": name, "needs_input": True},
                      input_file=uploaded_file)

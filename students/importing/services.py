@@ -8,12 +8,11 @@ import hashlib
 import os
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from kongchuo import access
+from kongchuo import access, uploads
 from kongchuo.audit import log_access
 from kongchuo.models import AccessLog
 from students.models import ImportBatch
@@ -22,32 +21,22 @@ from .national import NationalImport
 from .reader import FileFormatError, SpreadsheetRefused
 
 STALE_AFTER = timedelta(days=1)
-ALLOWED_SUFFIXES = (".xlsx", ".xls")
 
 
 def max_upload_bytes():
-    return getattr(settings, "KONGCHUO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024 - 1)
+    return uploads.PURPOSES["spreadsheet"].max_bytes()
 
 
-def check_upload(uploaded, *, field="file"):
-    """Refuse what is clearly not an Excel file of acceptable size, before anything is stored."""
+def check_upload(uploaded, *, field="file", label="Excel 文件"):
+    """Refuse what is clearly not an Excel file of acceptable size, before anything is stored: the one upload layer
+    (`kongchuo.uploads`, purpose "spreadsheet": extension, zip / OLE2 magic, size, empty). The reader then checks
+    the workbook's own structure."""
     if uploaded is None:
         raise ValidationError({field: "请选择要上传的 Excel 文件。"})
-    limit = max_upload_bytes()
-    if uploaded.size > limit:
-        raise ValidationError({field: f"文件过大（{uploaded.size / 1024 / 1024:.1f} MB），最大 {(limit + 1) // (1024 * 1024)} MB："
-                                      "请按年级分成几个文件导入。"})
-    if uploaded.size == 0:
-        raise ValidationError({field: "上传的文件是空的。"})
-    suffix = os.path.splitext(uploaded.name or "")[1].lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise ValidationError({field: f"只能上传 Excel 文件（.xlsx 或 .xls），所选文件为“{suffix or '无扩展名'}”。"})
-    head = uploaded.read(8)
-    uploaded.seek(0)
-    from .reader import XLS_MAGIC, XLSX_MAGIC
-
-    if not (head.startswith(XLSX_MAGIC) or head.startswith(XLS_MAGIC)):
-        raise ValidationError({field: "文件内容不是 Excel 表格（可能只是改了扩展名）：请上传学籍系统导出的原始文件。"})
+    try:
+        uploads.verify(uploaded, purpose="spreadsheet", label=label)
+    except uploads.UploadRefused as exc:
+        raise ValidationError({field: exc.message}) from None
 
 
 def _digest(uploaded):
@@ -97,7 +86,7 @@ def import_batch_start(*, actor, school, uploaded_file):
     if not access.can(actor, "student.import", school):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
     check_upload(uploaded_file)
-    name = os.path.basename(uploaded_file.name)[:200]
+    name = uploads.display_name(uploaded_file.name)[:200]
     return job_start(actor=actor, kind=PREVIEW_JOB, label=f"学籍导入预览：{school.name}（{name}）",
                      params={"school": school.pk, "original_name": name, "needs_input": True},
                      input_file=uploaded_file)
@@ -142,7 +131,7 @@ def import_batch_upload(*, actor, school, uploaded_file, engine=None):
     if not access.can(actor, "student.import", school):
         raise PermissionDenied("您没有权限为该学校导入学籍。")
     check_upload(uploaded_file)
-    batch = ImportBatch(school=school, uploaded_by=actor, original_name=os.path.basename(uploaded_file.name)[:200],
+    batch = ImportBatch(school=school, uploaded_by=actor, original_name=uploads.display_name(uploaded_file.name)[:200],
                         file_size=uploaded_file.size, sha256=_digest(uploaded_file))
     batch.file.save(batch.original_name, uploaded_file, save=False)
     return _preview(batch, actor=actor, school=school, engine=engine)

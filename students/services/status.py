@@ -56,10 +56,11 @@ def allowed_kinds(student):
 
 
 def _save_documents(change, documents, actor):
-    for upload, content_type in documents:
-        doc = StatusChangeDocument(status_change=change, original_name=upload.name[:200], content_type=content_type,
-                                   size=upload.size, uploaded_by=actor, uploaded_at=timezone.now())
-        doc.file.save(upload.name, upload, save=False)
+    for verified in documents:  # kongchuo.uploads.Verified: checked content, random stored name
+        doc = StatusChangeDocument(status_change=change, original_name=verified.display_name[:200],
+                                   content_type=verified.content_type, size=verified.size, uploaded_by=actor,
+                                   uploaded_at=timezone.now())
+        doc.file.save(verified.stored_name, verified.as_file(), save=False)
         stamp(doc, actor).save()
 
 

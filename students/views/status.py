@@ -1,7 +1,7 @@
 """学籍异动: record a change, confirm a 转出, download 证明材料 (scoped, logged)."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +9,7 @@ from django.utils import timezone
 from kongchuo import access
 from kongchuo.audit import log_access
 from kongchuo.models import AccessLog, School, SchoolClass
+from kongchuo.serving import stored_file_response
 from students import services
 from students.forms import StatusChangeForm, TransferConfirmForm, attach_errors
 from students.models import StatusChange, StatusChangeDocument
@@ -69,15 +70,9 @@ def document_download(request, doc_pk):
     doc = access.get_visible_or_404(StatusChangeDocument.objects.select_related("status_change__student__school"),
                                     request.user, pk=doc_pk)
     require_can(request.user, "document.view_sensitive", doc.status_change.student)
-    try:
-        handle = doc.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("文件不存在") from None
+    if not doc.file:
+        raise Http404("文件不存在")
     student = doc.status_change.student
     log_access(request=request, action=AccessLog.Action.EXPORT, obj=doc, scope=str(student.school or ""),
                purpose="查看学籍异动证明材料", detail=f"学生 {student.pk}，材料 {doc.pk}")
-    response = FileResponse(handle, content_type=doc.content_type, filename=doc.original_name,
-                            as_attachment=False)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(doc.file, filename=doc.original_name)

@@ -13,13 +13,14 @@ from cases.services import (
 )
 from kongchuo.models import CalendarException
 from tests.cases.conftest import FIXED_NOW
+from tests.hostile.files import tiny_pdf
 
 S = Case.Status
 TODAY = FIXED_NOW.date()
 
 
 def _pdf(name="申请.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF", content_type="application/pdf")
+    return SimpleUploadedFile(name, tiny_pdf(), content_type="application/pdf")
 
 
 def _apply(world, kind=Exemption.Kind.EXEMPTION, actor=None, **kw):

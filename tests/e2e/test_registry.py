@@ -4,8 +4,9 @@ import pytest
 
 from kongchuo.models import AccessLog
 from students.models import Student
+from tests.hostile.files import tiny_pdf
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = tiny_pdf()  # a real PDF: uploads are parsed
 
 
 @pytest.mark.django_db(transaction=True)

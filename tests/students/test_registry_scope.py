@@ -11,6 +11,7 @@ from students import services
 from students.models import CareAssignment
 from tests import factories as f
 from tests.conftest import ALL_STUDENTS, STUDENT_SCOPE
+from tests.hostile.files import tiny_pdf
 
 PERSONAS = sorted(STUDENT_SCOPE)
 SCHOOL_SCOPE = {  # same as the org:school_detail matrix; 村干部 sees no school, 系统管理员 no student data (403)
@@ -91,7 +92,7 @@ def test_transfer_confirm_and_document_scope_matrix(client, world):
     for key, s in students_of(world).items():
         changes[key] = services.status_change_record(
             actor=None, student=s, kind="transfer_out", date=timezone.localdate() - timedelta(days=2), reason="随迁",
-            documents=[SimpleUploadedFile("联系函.pdf", b"%PDF-1.4\n")])
+            documents=[SimpleUploadedFile("联系函.pdf", tiny_pdf())])
     check_matrix(client, world, url_for=lambda c: reverse("students:transfer_confirm", args=[c.student_id, c.pk]),
                  objects=changes, action="student.status_change", owner=lambda c: c.student)
     docs = {key: c.documents.get() for key, c in changes.items()}
@@ -149,7 +150,7 @@ def test_list_shows_exactly_the_scope(client, world, username):
 
 def test_document_of_neighbour_not_reachable_by_guessing(client, world):
     change = services.status_change_record(actor=None, student=world.b1, kind="death", date=timezone.localdate(),
-                                           reason="病故", documents=[SimpleUploadedFile("证明.pdf", b"%PDF-1.4\n")])
+                                           reason="病故", documents=[SimpleUploadedFile("证明.pdf", tiny_pdf())])
     client.force_login(world.principal_a)
     doc = change.documents.get()
     assert client.get(reverse("students:document", args=[doc.pk])).status_code == 404

@@ -10,10 +10,11 @@ from students import services
 from students.models import Enrolment, StatusChange, StatusChangeDocument, Student, TransferConfirmation
 from students.uploads import MAX_PROOF_BYTES
 from tests import factories as f
+from tests.hostile.files import good_jpeg, good_png, tiny_pdf
 
 S, K = Student.Status, StatusChange.Kind
-PDF = b"%PDF-1.4\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 20
+PDF = tiny_pdf()  # a real PDF: uploads are parsed
+PNG = good_png((40, 30))
 
 
 def pdf(name="诊断证明.pdf", body=PDF):
@@ -61,7 +62,7 @@ def test_proof_upload_type_size_and_content_checked_nothing_saved(world, upload,
 
 
 def test_png_and_jpg_proofs_are_accepted(world):
-    jpg = SimpleUploadedFile("a.JPG", b"\xff\xd8\xff\xe0" + b"0" * 10, content_type="image/jpeg")
+    jpg = SimpleUploadedFile("a.JPG", good_jpeg((40, 30)), content_type="image/jpeg")
     png = SimpleUploadedFile("b.png", PNG, content_type="image/png")
     change = record(world, world.a1, K.DEATH, documents=[jpg, png])
     assert sorted(change.documents.values_list("content_type", flat=True)) == ["image/jpeg", "image/png"]

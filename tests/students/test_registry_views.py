@@ -12,8 +12,9 @@ from students import services
 from students.idnumbers import build
 from students.models import CareAssignment, FamilyMember, StatusChange, Student, VulnerabilityFlag
 from tests import factories as f
+from tests.hostile.files import tiny_pdf
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = tiny_pdf()  # a real PDF: uploads are parsed
 
 
 @pytest.fixture
