@@ -132,7 +132,7 @@ def _receipt_prepare(world):
 def _receipt_post(client, world, state, upload):
     data = {"served_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "method": "in_person",
             "recipient_name": "张父", "recipient_relation": "父亲", "place": "胡洼村", "deliverers": "周敏",
-            "receipt_scan": upload}
+            "receipt_scan": upload, "expected_status": "issued"}
     return client.post(reverse("notices:serve", args=[state["notice"].pk]), data)
 
 
