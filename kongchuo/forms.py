@@ -130,12 +130,25 @@ def prepare_field(name, field):
         _limit_length(field)
         wanted["max_length"] = f"{label}最多 {field.max_length} 个字。"
         wanted["min_length"] = f"{label}至少 {field.min_length} 个字。" if field.min_length else ""
+    defaults = _django_defaults(field)
     for key, message in wanted.items():
-        if message and label not in str(messages.get(key, "")):
+        current = messages.get(key)
+        # a message the form's author wrote is kept (and named below); Django's generic one is replaced
+        if message and (current is None or str(current) in defaults.get(key, ())):
             messages[key] = message
     for key, message in list(messages.items()):
         if label and label not in str(message):
             messages[key] = f"{label}：{message}"
+
+
+def _django_defaults(field):
+    """{key: {Django's default texts}} for the field's class hierarchy (Django's own classes only)."""
+    defaults = {}
+    for klass in type(field).__mro__:
+        if klass.__module__.startswith("django.") and "default_error_messages" in vars(klass):
+            for key, message in vars(klass)["default_error_messages"].items():
+                defaults.setdefault(key, set()).add(str(message))
+    return defaults
 
 
 def _limit_length(field):

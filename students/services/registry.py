@@ -16,6 +16,7 @@ STUDENT_FIELDS = ("name", "former_name", "gender", "birth_date", "ethnicity", "i
 
 
 def _clean_student(data, *, confirm_mismatch, exclude_pk=None, grade=None, confirm_reason=""):
+    """`grade`: check the age is plausible for it (students/plausibility.py) — the forms ask for it."""
     data = dict(data)
     data["name"] = text.clean(data.get("name") or "", text.NAME)
     if "former_name" in data:
@@ -49,15 +50,15 @@ def _reason(student, confirm_reason):
 
 
 @transaction.atomic
-def student_create(*, actor, school_class, confirm_mismatch=False, confirm_reason="", **fields):
+def student_create(*, actor, school_class, confirm_mismatch=False, confirm_reason="", check_age=False, **fields):
     """新生登记 in a class (a student arriving from another school is a 转入: status.transfer_in)."""
     school = school_class.grade.school
     require(actor, "student.create", school, "只有本校学校管理员可以登记学生。")
     unknown = set(fields) - set(STUDENT_FIELDS)
     if unknown:
         raise TypeError(f"unknown student fields: {sorted(unknown)}")
-    data, identity = _clean_student(fields, confirm_mismatch=confirm_mismatch, grade=school_class.grade,
-                                    confirm_reason=confirm_reason)
+    data, identity = _clean_student(fields, confirm_mismatch=confirm_mismatch, confirm_reason=confirm_reason,
+                                    grade=school_class.grade if check_age else None)
     student = Student(**data, school=school, grade=school_class.grade, school_class=school_class,
                       status=Student.Status.ENROLLED)
     _reason(stamp(student, actor), confirm_reason).save()
@@ -67,7 +68,8 @@ def student_create(*, actor, school_class, confirm_mismatch=False, confirm_reaso
 
 
 @transaction.atomic
-def student_update(*, actor, student, school_class=None, confirm_mismatch=False, confirm_reason="", **fields):
+def student_update(*, actor, student, school_class=None, confirm_mismatch=False, confirm_reason="", check_age=False,
+                   **fields):
     """Edit the profile. The class may change inside the same school (调班); leaving the school or changing the
     status needs a 学籍异动 (status_change_record), never an edit."""
     require(actor, "student.edit", student, "您没有权限修改该学生的信息。")
@@ -77,7 +79,7 @@ def student_update(*, actor, student, school_class=None, confirm_mismatch=False,
     student = Student.objects.select_for_update(of=("self",)).get(pk=student.pk)
     current = {name: getattr(student, name) for name in STUDENT_FIELDS}
     current.update(fields)
-    grade = school_class.grade if school_class is not None else student.grade
+    grade = (school_class.grade if school_class is not None else student.grade) if check_age else None
     data, identity = _clean_student(current, confirm_mismatch=confirm_mismatch, exclude_pk=student.pk, grade=grade,
                                     confirm_reason=confirm_reason)
     if school_class is not None and school_class.pk != student.school_class_id:

@@ -198,7 +198,7 @@ def transfer_confirm(*, actor, change, received_date, receiving_school=None, rec
 
 @transaction.atomic
 def transfer_in(*, actor, school_class, date, reason, from_school_name="", documents=(), confirm_mismatch=False,
-                confirm_reason="", **fields):
+                confirm_reason="", check_age=False, **fields):
     """转入 a student into `school_class`. Looked up by ID number (then 学籍号) across the district:
     - a 转出待确认 student of another district school moves here and that 转出 is confirmed automatically;
     - a student who left (已转出 / 辍学 / 未入学) is enrolled here;
@@ -232,14 +232,15 @@ def transfer_in(*, actor, school_class, date, reason, from_school_name="", docum
     if errors:
         raise ValidationError(errors)
     if existing is None:
-        data, identity = _clean_student(fields, confirm_mismatch=confirm_mismatch, grade=school_class.grade,
-                                        confirm_reason=confirm_reason)
+        data, identity = _clean_student(fields, confirm_mismatch=confirm_mismatch, confirm_reason=confirm_reason,
+                                        grade=school_class.grade if check_age else None)
         student = Student(**data, school=school, grade=school_class.grade, school_class=school_class,
                           status=S.NOT_ENROLLED)
         _reason(stamp(student, actor), confirm_reason).save()
         from_school = None
     else:
-        age = grade_age_warning(identity.birth_date, school_class.grade.level, school_class.grade.school_year)
+        age = grade_age_warning(identity.birth_date, school_class.grade.level, school_class.grade.school_year) \
+            if check_age else None
         warnings = list(identity.warnings) + ([age] if age else [])
         if warnings and not confirm_mismatch:
             raise NeedsConfirmation(warnings, reason_required=bool(age))

@@ -68,8 +68,8 @@ def test_plausible_age_needs_no_confirmation(client, world, grade1):
     assert response.status_code == 302
 
 
-def test_services_refuse_an_implausible_age_unless_confirmed_with_a_reason(world, grade1):
-    kwargs = dict(actor=world.principal_a, school_class=grade1, name="孙小小", id_type="1",
+def test_services_asked_to_check_refuse_an_implausible_age_unless_confirmed_with_a_reason(world, grade1):
+    kwargs = dict(actor=world.principal_a, school_class=grade1, name="孙小小", id_type="1", check_age=True,
                   id_number=build("411503", date(2024, 1, 1), 17), gender="", birth_date=None)
     with pytest.raises(services.NeedsConfirmation) as exc:
         services.student_create(**kwargs)
