@@ -118,6 +118,7 @@ def prepare_field(name, field):
     if isinstance(field, forms.UUIDField):
         field.to_python = _sanitising(field, text.CODE)
         field.max_length = field.max_length or 36  # the value becomes a UUID: no length validator on it
+        wanted["max_length"] = f"{label}最多 {field.max_length} 个字。"
     elif isinstance(field, forms.CharField):
         if _is_password(field):
             field.max_length = field.max_length or PASSWORD_MAX_LENGTH
@@ -211,4 +212,14 @@ class LoginForm(AuthenticationForm):
 
 
 class PasswordChangeForm(ChineseFormMixin, auth_forms.PasswordChangeForm):
-    """Django's form with the project's field messages (“请填写旧密码。”)."""
+    """Django's form with the project's field messages (“请填写旧密码。”); the password validators' messages,
+    which Django adds to new_password2, are named too (“新密码确认：密码太短：至少需要 8 个字符。”)."""
+
+    def add_error(self, field, error):
+        if field in self.fields and not isinstance(error, dict) and not hasattr(error, "error_dict"):
+            label = field_label(field, self.fields[field])
+            errors = error.error_list if isinstance(error, ValidationError) else [ValidationError(error)]
+            error = ValidationError([
+                ValidationError(message if label in message else f"{label}：{message}", code=e.code)
+                for e in errors for message in [str(e.message % e.params if e.params else e.message)]])
+        super().add_error(field, error)
