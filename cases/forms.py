@@ -3,6 +3,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import AssistanceRecord, Case, Exemption, HomeVisit, TeachingPlan
+from kongchuo.forms import Form, IdempotencyKeyField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -41,7 +42,7 @@ class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
         return obj.display_name
 
 
-class CaseOpenForm(forms.Form):
+class CaseOpenForm(Form):
     trigger = forms.ChoiceField(label="发现途径", choices=Case.Trigger.choices)
     reasons = forms.MultipleChoiceField(label="辍学（风险）原因", choices=Case.Reason.choices, required=False,
                                         widget=forms.CheckboxSelectMultiple, help_text="可多选")
@@ -51,7 +52,7 @@ class CaseOpenForm(forms.Form):
     note = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class CaseEditForm(forms.Form):
+class CaseEditForm(Form):
     reasons = forms.MultipleChoiceField(label="辍学（风险）原因", choices=Case.Reason.choices, required=False,
                                         widget=forms.CheckboxSelectMultiple)
     whereabouts = forms.CharField(label="去向", max_length=200, required=False)
@@ -59,7 +60,7 @@ class CaseEditForm(forms.Form):
     note = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(Form):
     to_status = forms.ChoiceField(label="变更为")
     reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -69,7 +70,7 @@ class TransitionForm(forms.Form):
                                             for m in moves]
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(Form):
     reason = forms.CharField(label="上报原因", widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="已采取的措施、为什么需要上一层级介入")
     to_user = UserChoiceField(label="接收人", queryset=None, required=False, empty_label="（默认负责人）")
@@ -81,17 +82,17 @@ class EscalateForm(forms.Form):
         self.fields["to_user"].queryset = User.objects.filter(pk__in=[u.pk for u in candidates])
 
 
-class ReturnDownForm(forms.Form):
+class ReturnDownForm(Form):
     instructions = forms.CharField(label="退回说明（需要下一层级做什么）", widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(Form):
     return_date = forms.DateField(label="复学日期", widget=DATE, initial=_today)
     placement = forms.ChoiceField(label="安置方式", choices=Case.Placement.choices, widget=forms.RadioSelect)
     note = forms.CharField(label="说明", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class RetentionForm(forms.Form):
+class RetentionForm(Form):
     mentor = UserChoiceField(label="结对帮扶教师", queryset=None)
     until = forms.DateField(label="跟踪截止日期", widget=DATE, required=False,
                             help_text="不少于一个学期；留空则按校历自动确定")
@@ -103,12 +104,12 @@ class RetentionForm(forms.Form):
         self.fields["mentor"].queryset = colleagues
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(Form):
     done_on = forms.DateField(label="完成日期", widget=DATE, initial=_today)
     note = forms.CharField(label="跟踪帮扶记录", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ClosureRequestForm(forms.Form):
+class ClosureRequestForm(Form):
     attended_days = forms.IntegerField(label="复学以来实际到校天数", min_value=0)
     evidence_note = forms.CharField(label="销号依据", widget=forms.Textarea(attrs={"rows": 3}),
                                     help_text="学籍恢复情况、复学后出勤与在校表现、帮扶措施落实情况")
@@ -116,23 +117,23 @@ class ClosureRequestForm(forms.Form):
                                     help_text="PDF 或照片，不超过 10 MB")  # checked by kongchuo.uploads
 
 
-class ClosureReviewForm(forms.Form):
+class ClosureReviewForm(Form):
     decision = forms.ChoiceField(label="审核意见", choices=[("approve", "同意销号"), ("reject", "退回补充")],
                                  widget=forms.RadioSelect)
     comment = forms.CharField(label="意见说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class DeleteForm(forms.Form):
+class DeleteForm(Form):
     reason = forms.CharField(label="删除原因", widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="仅用于误建、重复立案；删除后个案不再显示，数据保留备查")
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     text = forms.CharField(label="记录", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class VisitForm(forms.Form):
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+class VisitForm(Form):
+    idempotency_key = IdempotencyKeyField()
     visit_date = forms.DateField(label="家访日期", widget=DATE, initial=_today)
     mode = forms.ChoiceField(label="方式", choices=HomeVisit.Mode.choices, widget=forms.RadioSelect,
                              initial=HomeVisit.Mode.HOME)
@@ -160,7 +161,7 @@ class VisitForm(forms.Form):
             del self.fields["visitors"]
 
 
-class ExemptionForm(forms.Form):
+class ExemptionForm(Form):
     kind = forms.ChoiceField(label="类型", choices=Exemption.Kind.choices, widget=forms.RadioSelect)
     guardian_name = forms.CharField(label="申请人（法定监护人）", max_length=50)
     reason = forms.CharField(label="申请理由", widget=forms.Textarea(attrs={"rows": 3}))
@@ -171,13 +172,13 @@ class ExemptionForm(forms.Form):
     end_date = forms.DateField(label="截止日期", widget=DATE, help_text="缓学最长一年")
 
 
-class ExemptionDecisionForm(forms.Form):
+class ExemptionDecisionForm(Form):
     decision = forms.ChoiceField(label="意见", choices=[("approve", "同意"), ("reject", "不同意")],
                                  widget=forms.RadioSelect)
     comment = forms.CharField(label="意见说明", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class PlanForm(forms.Form):
+class PlanForm(Form):
     disability = forms.CharField(label="残疾情况", max_length=200, help_text="残疾类别、程度、残疾证号")
     goals = forms.CharField(label="教育目标", widget=forms.Textarea(attrs={"rows": 4}))
     schedule_days = forms.MultipleChoiceField(label="每周送教日", choices=TeachingPlan.WEEKDAYS,
@@ -193,8 +194,8 @@ class PlanForm(forms.Form):
         self.fields["teachers"].queryset = colleagues
 
 
-class SessionForm(forms.Form):
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+class SessionForm(Form):
+    idempotency_key = IdempotencyKeyField()
     date = forms.DateField(label="送教日期", widget=DATE, initial=_today)
     duration_minutes = forms.IntegerField(label="时长（分钟）", min_value=10, max_value=480)
     teacher = UserChoiceField(label="送教教师", queryset=None)
@@ -207,7 +208,7 @@ class SessionForm(forms.Form):
         self.fields["duration_minutes"].initial = plan.session_minutes
 
 
-class AssistanceForm(forms.Form):
+class AssistanceForm(Form):
     kind = forms.ChoiceField(label="资助项目", choices=AssistanceRecord.Kind.choices)
     date = forms.DateField(label="发放/落实日期", widget=DATE, initial=_today)
     amount = forms.DecimalField(label="金额（元）", min_value=0, max_digits=10, decimal_places=2, required=False,
@@ -216,6 +217,6 @@ class AssistanceForm(forms.Form):
     note = forms.CharField(label="说明", max_length=300, required=False)
 
 
-class StudentSearchForm(forms.Form):
+class StudentSearchForm(Form):
     q = forms.CharField(label="学生姓名", max_length=50, required=False)
 

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "kongchuo.middleware.TextSanitiserMiddleware",  # after CSRF: cleans GET values, strips NUL from POST
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -229,6 +230,10 @@ KONGCHUO = {
     "NOTICE_DEADLINE_DAYS": int(os.environ.get("KC_NOTICE_DEADLINE_DAYS", "7")),
     "NOTICE_FONT_FAMILY": os.environ.get("NOTICE_FONT_FAMILY", "Noto Serif CJK SC"),
     "RATE_EXCLUDE_DEATHS": env_bool("KC_RATE_EXCLUDE_DEATHS", True),
+    # Age plausibility (students/plausibility.py): grade g expects SCHOOL_ENTRY_AGE + g - 1 ± GRADE_AGE_TOLERANCE
+    # years on 1 September; outside it the student form asks for a confirmed reason, an import warns.
+    "SCHOOL_ENTRY_AGE": int(os.environ.get("KC_SCHOOL_ENTRY_AGE", "6")),
+    "GRADE_AGE_TOLERANCE": int(os.environ.get("KC_GRADE_AGE_TOLERANCE", "2")),
 }
 
 LOCAL_HTTP = env_bool("KC_LOCAL_HTTP")

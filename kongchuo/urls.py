@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kongchuo import views
-from kongchuo.forms import LoginForm
+from kongchuo.forms import LoginForm, PasswordChangeForm
 
 admin.site.site_header = "控辍保学平台 系统管理"
 admin.site.site_title = "控辍保学平台"
@@ -25,7 +25,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
          name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("org/", include(org_patterns)),
     path("audit/", include(audit_patterns)),

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from kongchuo.forms import Form
 from notices import receipts
 from notices.models import NoticeKind, NoticeService
 from notices.texts import placeholder_help
@@ -28,7 +29,7 @@ class GuardianChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.relation}）"
 
 
-class NoticeIssueForm(forms.Form):
+class NoticeIssueForm(Form):
     kind = forms.ChoiceField(label="通知书种类", choices=NoticeKind.choices, widget=forms.RadioSelect,
                              help_text="多次劝返仍不返校：劝返复学通知书；开学未返校：辍学学生劝返通知书。")
     guardian = GuardianChoiceField(label="受送达人（法定监护人）", queryset=None, empty_label=None)
@@ -46,7 +47,7 @@ class NoticeIssueForm(forms.Form):
         self.fields["kind"].initial = NoticeKind.RETURN
 
 
-class NoticeServiceForm(forms.Form):
+class NoticeServiceForm(Form):
     served_at = forms.DateTimeField(label="送达时间", widget=DateTimeInput, input_formats=["%Y-%m-%dT%H:%M",
                                                                                       "%Y-%m-%d %H:%M"])
     method = forms.ChoiceField(label="送达方式", choices=NoticeService.Method.choices, widget=forms.RadioSelect)
@@ -67,13 +68,13 @@ class NoticeServiceForm(forms.Form):
         return upload
 
 
-class NoticeCancelForm(forms.Form):
+class NoticeCancelForm(Form):
     reason = forms.CharField(label="作废原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class NoticeTemplateForm(forms.Form):
+class NoticeTemplateForm(Form):
     title = forms.CharField(label="标题", max_length=40)
-    body = forms.CharField(label="正文", widget=forms.Textarea(attrs={"rows": 14}),
+    body = forms.CharField(label="正文", max_length=10000, widget=forms.Textarea(attrs={"rows": 14}),
                            help_text="每段一行。可用占位符：" + "、".join(f"{k} {v}" for k, v in placeholder_help()))
     receipt_note = forms.CharField(label="送达回证备注", required=False, widget=forms.Textarea(attrs={"rows": 3}))
     change_note = forms.CharField(label="修订说明", max_length=200, required=False)

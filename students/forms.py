@@ -3,6 +3,7 @@ views map a service's ValidationError back onto these fields (`attach_errors`)."
 from django import forms
 from django.core.exceptions import ValidationError
 
+from kongchuo.forms import Form, field_label
 from kongchuo.models import School, SchoolClass, Village
 from students.models import FamilyMember, StatusChange, Student, VulnerabilityFlag
 from students.uploads import check_proof_files
@@ -57,21 +58,16 @@ FIELD_LABELS = {"students": "学生", "teacher": "包保教师", "school_class":
                 "name": "姓名", "leader": "包校领导", "date": "日期", "reason": "原因"}
 
 
-class ChineseForm(forms.Form):
-    """Every built-in error names its field in Chinese (“请填写姓名。”), not Django's generic “这个字段是必填项”."""
+class ChineseForm(Form):
+    """The registry's forms: the project's one form base (`kongchuo.forms.Form`: sanitised text, lengths, errors
+    naming their field in Chinese), with the registry's wording for a choice that is not on the list."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            label = str(field.label or "")
-            choose = isinstance(field, (forms.ChoiceField, forms.ModelChoiceField))
-            field.error_messages["required"] = f"请{'选择' if choose else '填写'}{label}。"
-            if isinstance(field, forms.DateField):
-                field.error_messages["invalid"] = f"{label}格式不正确，请按 2026-09-01 的格式填写。"
-            if choose:
+        for name, field in self.fields.items():
+            if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField)):
+                label = field_label(name, field)
                 field.error_messages["invalid_choice"] = f"{label}：所选项不在可选范围内，请刷新页面后重新选择。"
-            if isinstance(field, forms.CharField) and field.max_length:
-                field.error_messages["max_length"] = f"{label}最多 {field.max_length} 个字。"
 
 
 def attach_errors(form, exc):
@@ -131,6 +127,8 @@ class StudentForm(ChineseForm):
     address = forms.CharField(label="现住址", max_length=200, required=False)
     phone = forms.CharField(label="家庭联系电话", max_length=30, required=False)
     confirm_mismatch = forms.BooleanField(label=CONFIRM_LABEL, required=False, widget=forms.HiddenInput)
+    confirm_reason = forms.CharField(label="核对说明", max_length=90, required=False, widget=forms.HiddenInput,
+                                     help_text="年龄与年级不符时必填，如：缓学一年后入学、随班就读、出生日期按户口簿")
 
     def __init__(self, *args, classes, villages, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,12 +136,17 @@ class StudentForm(ChineseForm):
         self.fields["school_class"].label_from_instance = lambda c: f"{c.grade.school.name} {c}"
         self.fields["village"].queryset = villages
 
-    def needs_confirmation(self):
+    def needs_confirmation(self, reason=False, reason_missing=False):
         self.fields["confirm_mismatch"].widget = forms.CheckboxInput()
+        if reason:
+            self.fields["confirm_reason"].widget = forms.TextInput(attrs={"maxlength": "90"})
+        if reason_missing:
+            self.add_error("confirm_reason", "请填写核对说明：年龄与年级不符的原因。")
 
     def service_kwargs(self):
         data = dict(self.cleaned_data)
         data.pop("confirm_mismatch", None)
+        data.pop("confirm_reason", None)
         return data
 
 

@@ -1,6 +1,8 @@
 """Forms for discovery pages (input parsing only; rules live in the services)."""
 from django import forms
 
+from kongchuo.forms import Form
+
 from students.models.discovery import Absence, NonReturnEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -15,11 +17,11 @@ class DateField(forms.DateField):
         super().__init__(*args, **kwargs)
 
 
-class RollCallDateForm(forms.Form):
+class RollCallDateForm(Form):
     date = DateField(label="点名日期", error_messages={"required": "请选择点名日期。"})
 
 
-class AbsenceEntryForm(forms.Form):
+class AbsenceEntryForm(Form):
     start = DateField(label="开始日期", error_messages={"required": "请填写开始日期。"})
     end = DateField(label="结束日期", required=False, help_text="只缺一天可不填")
     reason = forms.ChoiceField(label="缺勤原因", choices=Absence.Reason.choices, widget=forms.RadioSelect,
@@ -29,7 +31,7 @@ class AbsenceEntryForm(forms.Form):
                            error_messages={"max_length": "备注不能超过 200 字。"})
 
 
-class NonReturnForm(forms.Form):
+class NonReturnForm(Form):
     whereabouts = forms.ChoiceField(label="去向", choices=NonReturnEntry.Whereabouts.choices, required=False,
                                     error_messages={"invalid_choice": "请从列表中选择去向。"})
     whereabouts_detail = forms.CharField(label="去向说明", required=False, max_length=200,
@@ -39,11 +41,11 @@ class NonReturnForm(forms.Form):
                            error_messages={"max_length": "备注不能超过 2000 字。"})
 
 
-class ReturnedForm(forms.Form):
+class ReturnedForm(Form):
     returned_on = DateField(label="返校日期", error_messages={"required": "请填写返校日期。"})
 
 
-class TermCheckForm(forms.Form):
+class TermCheckForm(Form):
     term = forms.ModelChoiceField(label="学期", queryset=None, empty_label=None,
                                   error_messages={"invalid_choice": "请选择有效的学期。",
                                                   "required": "请选择学期。"})

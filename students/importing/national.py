@@ -30,6 +30,7 @@ from django.utils import timezone
 from kongchuo.models import School, SchoolYear, Village
 from students import idnumbers, pinyin
 from students.models import Enrolment, FamilyMember, Student, VulnerabilityFlag
+from students.plausibility import age_on, grade_age_warning
 
 from . import bulk
 from .classes import ClassError, ClassResolver
@@ -299,6 +300,7 @@ class NationalImport:
             row.class_key = self.resolver.resolve(class_text)
         except ClassError as exc:
             errors.append(("班级", class_text, str(exc)))
+        self._age(row)
         address = student.get("address") or (cell_text(cells[col["家庭地址"]]) if col["家庭地址"] is not None else "")
         if address:
             for village_name, village_id in self.villages:
@@ -344,6 +346,20 @@ class NationalImport:
                 row.flags.append((FLAG_KINDS.MIGRANT, ""))
         return row
 
+    def _age(self, row):
+        """An age outside the grade's range is a warning in the preview, like the ID/sex mismatch (imported as
+        written; students/plausibility.py)."""
+        birth = row.student.get("birth_date")
+        if not birth or birth > self.today or any(column in ("出生日期", "身份证件号") for column, _, _ in row.errors):
+            return
+        if row.class_key:
+            message = grade_age_warning(birth, row.class_key[0], self.resolver.school_year)
+        else:
+            age = age_on(birth, self.today)
+            message = None if 3 <= age <= 25 else f"按出生日期计算年龄为 {age} 岁"
+        if message:
+            self.report.warning(row.number, "出生日期", message + "，请核对（按文件内容导入）")
+
     def _identity(self, row):
         student = row.student
         for column, _, _ in row.errors:
@@ -380,8 +396,6 @@ class NationalImport:
         if birth > self.today:
             index = self.col["出生日期"]
             row.errors.append(("出生日期", row.cells[index] if index is not None else "", "晚于今天"))
-        elif not 3 <= self.today.year - birth.year <= 25:
-            self.report.warning(row.number, "出生日期", f"按出生日期计算年龄为 {self.today.year - birth.year} 岁，请核对")
         if not student["id_number"] and not student["student_number"]:
             row.errors.append(("身份证件号", "", "身份证件号和学籍号不能都为空（重复导入时靠它们识别学生）"))
         row.id_key, row.sn_key = student["id_number"], student["student_number"]

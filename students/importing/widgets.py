@@ -11,24 +11,27 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from import_export import widgets
 
+from kongchuo import text as sanitiser
+
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _MISSING = object()
 _SPACE = re.compile(r"\s+")
 
 
-def cell_text(value) -> str:
-    """A cell as trimmed text: 13812345678.0 → '13812345678', None → ''."""
+def cell_text(value, kind=sanitiser.LINE) -> str:
+    """A cell as trimmed, sanitised text (`kongchuo.text.clean`: no control, bidi or zero-width characters):
+    13812345678.0 → '13812345678', None → ''."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return sanitiser.clean(value, kind)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if not (value.hour or value.minute or value.second) else value.isoformat(" ")
-    return str(value).strip()
+    return sanitiser.clean(str(value), kind)
 
 
 def half_width(text: str) -> str:
@@ -36,14 +39,17 @@ def half_width(text: str) -> str:
 
 
 class TextWidget(widgets.CharWidget):
+    """A text cell through the project's sanitiser; `compact` (names) also removes inner spaces and uses NFKC."""
+
     def __init__(self, max_length=None, *, required=False, compact=False):
         super().__init__()
         self.max_length = max_length
         self.required = required
         self.compact = compact
+        self.kind = sanitiser.NAME if compact else sanitiser.LINE
 
     def clean(self, value, row=None, **kwargs):
-        text = value.strip() if type(value) is str else cell_text(value)
+        text = cell_text(value, self.kind)
         if self.compact and (" " in text or "\u3000" in text or "\t" in text):
             text = "".join(text.split())
         if not text:
@@ -162,7 +168,7 @@ class IdNumberWidget(widgets.CharWidget):
             return value.upper()  # the usual case, already clean
         if isinstance(value, float) and value.is_integer():
             raise ValueError("被 Excel 存成了数字，末位可能已丢失，请把该列设为“文本”格式后重新导出")
-        text = _SPACE.sub("", half_width(cell_text(value))).upper()
+        text = _SPACE.sub("", cell_text(value, sanitiser.CODE)).upper()
         if len(text) > 30:
             raise ValueError("过长（最多 30 个字符）")
         return text or None
@@ -175,7 +181,7 @@ class PhoneWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
         from students.services.identity import normalize_phone
 
-        text = value.strip() if type(value) is str else cell_text(value)
+        text = cell_text(value, sanitiser.CODE)
         if len(text) == 11 and text[0] == "1" and text[1] in _MOBILE_SECOND and text.isdigit() and text.isascii():
             return text  # a plain mobile number: the registry's rule, without the general normalisation
         if not text:
@@ -246,7 +252,7 @@ class RelationWidget(widgets.CharWidget):
     """Known words/codes become the registry's relation names; any other short word is kept as written."""
 
     def clean(self, value, row=None, **kwargs):
-        text = _SPACE.sub("", half_width(cell_text(value)))
+        text = _SPACE.sub("", cell_text(value, sanitiser.NAME))
         if not text:
             return ""
         if text in RELATIONS:

@@ -5,12 +5,16 @@ from kongchuo import access
 
 
 class NeedsConfirmation(ValidationError):
-    """The input is valid but disagrees with itself (e.g. sex in the ID number): the user must confirm."""
+    """The input is valid but disagrees with itself (e.g. sex in the ID number) or with common sense (an age
+    outside the grade's range): the user must confirm. `reason_required`: the confirmation needs a written
+    reason (kept as the history row's change reason); `reason_missing`: it was confirmed without one."""
 
-    def __init__(self, warnings):
+    def __init__(self, warnings, *, reason_required=False, reason_missing=False):
         self.warnings = list(warnings)
-        super().__init__("；".join(self.warnings) + "。请核对；确认无误请勾选“已核对，按填写内容保存”后再提交。",
-                         code="needs_confirmation")
+        self.reason_required = reason_required
+        self.reason_missing = reason_missing
+        ask = "请核对；确认无误请勾选“已核对，按填写内容保存”" + ("并填写核对说明" if reason_required else "") + "后再提交。"
+        super().__init__("；".join(self.warnings) + "。" + ask, code="needs_confirmation")
 
 
 def require(actor, action, obj=None, message="您没有权限进行此操作。"):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kongchuo.models import School
 from kongchuo.models.org import GRADE_NAMES
 from students.models import Student, StatusChange, StatusChangeDocument, TransferConfirmation
+from students.plausibility import grade_age_warning
 from students.uploads import check_proof_files
 
 from students.signals import student_status_changed
@@ -20,7 +21,7 @@ from students.signals import student_status_changed
 from .base import NeedsConfirmation, require, stamp
 from .enrolment import enrolment_sync
 from .identity import check_student_identity
-from .registry import STUDENT_FIELDS, _clean_student
+from .registry import STUDENT_FIELDS, _clean_student, _reason
 
 S = Student.Status
 K = StatusChange.Kind
@@ -198,7 +199,7 @@ def transfer_confirm(*, actor, change, received_date, receiving_school=None, rec
 
 @transaction.atomic
 def transfer_in(*, actor, school_class, date, reason, from_school_name="", documents=(), confirm_mismatch=False,
-                **fields):
+                confirm_reason="", check_age=False, **fields):
     """转入 a student into `school_class`. Looked up by ID number (then 学籍号) across the district:
     - a 转出待确认 student of another district school moves here and that 转出 is confirmed automatically;
     - a student who left (已转出 / 辍学 / 未入学) is enrolled here;
@@ -232,15 +233,22 @@ def transfer_in(*, actor, school_class, date, reason, from_school_name="", docum
     if errors:
         raise ValidationError(errors)
     if existing is None:
-        data, identity = _clean_student(fields, confirm_mismatch=confirm_mismatch)
+        data, identity = _clean_student(fields, confirm_mismatch=confirm_mismatch, confirm_reason=confirm_reason,
+                                        grade=school_class.grade if check_age else None)
         student = Student(**data, school=school, grade=school_class.grade, school_class=school_class,
                           status=S.NOT_ENROLLED)
-        stamp(student, actor).save()
+        _reason(stamp(student, actor), confirm_reason).save()
         from_school = None
     else:
-        if identity.warnings and not confirm_mismatch:
-            raise NeedsConfirmation(identity.warnings)
+        age = grade_age_warning(identity.birth_date, school_class.grade.level, school_class.grade.school_year) \
+            if check_age else None
+        warnings = list(identity.warnings) + ([age] if age else [])
+        if warnings and not confirm_mismatch:
+            raise NeedsConfirmation(warnings, reason_required=bool(age))
+        if age and not (confirm_reason or "").strip():
+            raise NeedsConfirmation(warnings, reason_required=True, reason_missing=True)
         student = existing
+        _reason(student, confirm_reason)
         from_school = School.objects.filter(pk=student.school_id).first() if student.school_id != school.pk else None
         moving = student.school_id != school.pk
         pending = pending_transfer(student) if student.status == S.TRANSFER_PENDING and moving else None

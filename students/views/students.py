@@ -144,9 +144,10 @@ def _villages_for(user):
 def _save_student(request, form, call, *, template, context):
     """Run a create/update service; map its errors and the 'please confirm' warning back to the form."""
     try:
-        result = call(confirm_mismatch=form.cleaned_data.get("confirm_mismatch", False))
+        result = call(confirm_mismatch=form.cleaned_data.get("confirm_mismatch", False),
+                      confirm_reason=form.cleaned_data.get("confirm_reason", ""), check_age=True)
     except services.NeedsConfirmation as exc:
-        form.needs_confirmation()
+        form.needs_confirmation(reason=exc.reason_required, reason_missing=exc.reason_missing)
         return None, render(request, template, {**context, "form": form, "warnings": exc.warnings}, status=400)
     except ValidationError as exc:
         attach_errors(form, exc)
