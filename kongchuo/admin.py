@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from simple_history.admin import SimpleHistoryAdmin
 
 from kongchuo import access, uploads
+from kongchuo.forms import ChineseFormMixin
 from kongchuo.models import (
     AccessLog, Area, CalendarException, EducationOffice, Grade, Job, LeadershipGroup, LeadershipMember, Role,
     RoleAssignment, School, SchoolClass, SchoolYear, SubDistrict, Term, User, Village,
@@ -124,7 +125,7 @@ class VillageAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "code")
 
 
-class SchoolAdminForm(forms.ModelForm):
+class SchoolAdminForm(ChineseFormMixin, forms.ModelForm):
     class Meta:
         model = School
         fields = "__all__"
@@ -225,6 +226,8 @@ class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "label", "requester", "status", "done", "total", "attempts", "created", "finished")
     list_filter = ("status", "kind")
     search_fields = ("label", "requester__username", "message")
-    fields = ("kind", "label", "requester", "action", "scope", "params", "status", "done", "total", "message",
-              "error_detail", "cancel_requested", "attempts", "task_id", "result_name", "result", "created", "started",
+    # not `params` nor `result`: they may hold what the requester typed or, until shown once, a staff import's
+    # one-time passwords (staff/jobs.py) — the configuration role diagnoses from status, message and error detail
+    fields = ("kind", "label", "requester", "action", "scope", "status", "done", "total", "message",
+              "error_detail", "cancel_requested", "attempts", "task_id", "result_name", "created", "started",
               "finished", "heartbeat", "expires")

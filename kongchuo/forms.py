@@ -52,8 +52,13 @@ class ChineseFormMixin:
     """See the module docstring. Mix in before the Django form class. Fields a form adds after `__init__` are
     prepared when the form is cleaned."""
 
+    field_labels = {}  # {name: label} for fields a parent class declares, applied before the messages are named
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, label in self.field_labels.items():
+            if name in self.fields:
+                self.fields[name].label = label
         for name, field in self.fields.items():
             prepare_field(name, field)
 

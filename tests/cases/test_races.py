@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseClosure, CaseEvent, Exemption, ExemptionStep
 from cases.services import case_closure_request, case_escalate, case_open, exemption_apply, exemption_decide
+from tests.hostile.files import tiny_pdf
 from tests.parallel import logged_in, page_messages, post_at_once, requires_postgresql, run_parallel
 
 pytestmark = [requires_postgresql, pytest.mark.django_db(transaction=True)]
@@ -158,7 +159,7 @@ def test_two_closure_reviews_at_once_decide_once(world, pending_closure, second)
 
 # ---------------------------------------------------------------------------------------------- 缓学/免学
 def _pdf(name):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF", content_type="application/pdf")
+    return SimpleUploadedFile(name, tiny_pdf(), content_type="application/pdf")  # the upload layer parses PDFs
 
 
 STEPS = [  # (persona deciding, status before, status after, step label)

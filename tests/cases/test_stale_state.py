@@ -20,6 +20,7 @@ from cases.services import (
     case_start_retention, case_transition, exemption_apply, exemption_decide,
 )
 from kongchuo.lifecycle import ERR_PAGE_EXPIRED, StaleState
+from tests.hostile.files import tiny_pdf
 from tests.parallel import requires_postgresql
 
 S, K = Case.Status, CaseEvent.Kind
@@ -32,7 +33,7 @@ def case(world):
 
 
 def _pdf(name):
-    return SimpleUploadedFile(name, b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF", content_type="application/pdf")
+    return SimpleUploadedFile(name, tiny_pdf(), content_type="application/pdf")  # the upload layer parses PDFs
 
 
 def _exemption(world):

@@ -2,6 +2,7 @@
 running and 重试 when failed — without a reload."""
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from kongchuo.jobs.services import job_start
 from kongchuo.models import Job
@@ -24,10 +25,11 @@ def test_job_page_follows_the_job_without_reload(world, browser, live_server, sc
     assert page.locator("#nav-jobs-count").inner_text().startswith("1")
 
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
-    page.wait_for_function("document.getElementById('job-bar').textContent === '30%'")
+    # locator waits, not wait_for_function: the page's Content-Security-Policy forbids evaluating strings
+    expect(page.locator("#job-bar")).to_have_text("30%")
     assert page.locator("#job-cancel-form").is_visible() and not page.locator("#job-retry-form").is_visible()
     Job.objects.filter(pk=job.pk).update(done=60, heartbeat=timezone.now(), message="已处理 60 行")
-    page.wait_for_function("document.getElementById('job-bar').textContent === '60%'", timeout=10000)
+    expect(page.locator("#job-bar")).to_have_text("60%", timeout=10000)
     assert "已处理 60 / 100" in page.locator("#job-count").inner_text()
     screenshot(page, "job_running")
 

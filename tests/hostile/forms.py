@@ -6,7 +6,17 @@ from types import SimpleNamespace
 
 from django import forms
 
-PROJECT_APPS = ("kongchuo", "students", "cases", "notices", "reports")
+
+def _project_apps():
+    """Our own apps: those whose code lives in this repository (a new app is checked without being listed)."""
+    from django.apps import apps
+    from django.conf import settings
+
+    root = str(settings.BASE_DIR)
+    return tuple(c.name for c in apps.get_app_configs() if c.path.startswith(root) and ".venv" not in c.path)
+
+
+PROJECT_APPS = _project_apps()
 
 
 def _import_all():

@@ -20,7 +20,7 @@ from students.importing.samples import NationalExport
 from students.models import ImportBatch, Student
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = 12_000
+ROWS = 24_000  # enough rows that the kill lands while the preview still reads (an idle machine reads fast)
 STALE = 3
 S = Job.Status
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker test needs PostgreSQL")

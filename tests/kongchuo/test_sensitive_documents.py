@@ -14,8 +14,9 @@ from kongchuo import access
 from kongchuo.models import Role
 from students import services as student_services
 from tests.conftest import STUDENT_SCOPE
+from tests.hostile.files import tiny_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n"
+PDF = tiny_pdf()  # a real one-page PDF: the upload layer parses every PDF it stores
 KEYS = ("a1", "b1", "c1", "d1")
 # The personas whose role may open sensitive documents (班主任, 校领导, 校长, 教育办, 办事处, 村干部) — written out
 # here, not read from access.py, so that a change of the rule shows up as a failing test.
