@@ -10,6 +10,9 @@ class StaffConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from staff.jobs import register
         from staff.middleware import remember_at_login
+
+        register()
 
         user_logged_in.connect(remember_at_login, dispatch_uid="staff.first_password")
