@@ -16,6 +16,7 @@ urlpatterns = [
     path("import/", views.staff_import, name="import"),
     path("import/<int:pk>/", views.staff_import_detail, name="import_detail"),
     path("import/<int:pk>/commit/", views.staff_import_commit, name="import_commit"),
+    path("import/credentials/<int:job_pk>/", views.staff_import_credentials, name="import_credentials"),
     path("import/<int:pk>/cancel/", views.staff_import_cancel, name="import_cancel"),
     path("setup/", views.checklist, name="checklist"),
     path("setup/org-import/", views.org_import, name="org_import"),

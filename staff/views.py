@@ -272,13 +272,13 @@ def staff_import(request):
         if area is None:
             raise PermissionDenied
         try:
-            record = import_services.staff_import_upload(actor=request.user, area=area, school=school,
-                                                         uploaded_file=form.cleaned_data["file"])
+            job = import_services.staff_import_start(actor=request.user, area=area, school=school,
+                                                     uploaded_file=form.cleaned_data["file"])
         except ValidationError as exc:
             for message in _errors(exc):
                 form.add_error("file", message)
         else:
-            return redirect("staff:import_detail", pk=record.pk)
+            return redirect("jobs:detail", pk=job.pk)  # the preview runs in the background
     records = StaffImport.objects.visible_to(request.user).select_related("school", "area")[:20]
     return render(request, "staff/import.html", {"form": form, "records": records})
 
@@ -301,17 +301,27 @@ def staff_import_commit(request, pk):
     form = ImportCommitForm(request.POST)
     form.is_valid()
     try:
-        record, report, credentials = import_services.staff_import_commit(
+        job = import_services.staff_import_commit_start(
             actor=request.user, record=record, valid_only=form.cleaned_data.get("valid_only", False))
     except ValidationError as exc:
         messages.error(request, "；".join(_errors(exc)))
         return redirect("staff:import_detail", pk=record.pk)
-    if not report.committed:
-        messages.error(request, record.message)
-        return redirect("staff:import_detail", pk=record.pk)
-    messages.success(request, f"已导入：{report.counts_line()}")
+    return redirect("jobs:detail", pk=job.pk)  # the commit runs in the background; its page goes on to the passwords
+
+
+def staff_import_credentials(request, job_pk):
+    """The one-time passwords of the accounts a commit job created, shown once to the job's requester."""
+    from kongchuo.models import Job
+
+    _require(request.user, "staff.import")
+    job = Job.objects.filter(pk=job_pk, requester=request.user, kind=import_services.STAFF_COMMIT_JOB).first()
+    if job is None:
+        raise Http404("未找到")
+    credentials = import_services.staff_credentials_take(actor=request.user, job=job)
+    record_pk = (job.result or {}).get("record")
     if not credentials:
-        return redirect("staff:import_detail", pk=record.pk)
+        messages.error(request, "这些一次性初始密码已显示过（或已过期），平台不再保存。如需新密码，请在教职工账号页为本人重置密码。")
+        return redirect("staff:import_detail", pk=record_pk) if record_pk else redirect("staff:list")
     return _credentials_page(request, credentials, title=f"名单导入：新建账号 {len(credentials)} 个")
 
 
@@ -337,13 +347,13 @@ def org_import(request):
     if request.method == "POST" and form.is_valid():
         area = next(a for a in areas if str(a.pk) == form.cleaned_data["area"])
         try:
-            record = import_services.org_import_upload(actor=request.user, area=area, kind=form.cleaned_data["kind"],
-                                                       uploaded_file=form.cleaned_data["file"])
+            job = import_services.org_import_start(actor=request.user, area=area, kind=form.cleaned_data["kind"],
+                                                   uploaded_file=form.cleaned_data["file"])
         except ValidationError as exc:
             for message in _errors(exc):
                 form.add_error("file", message)
         else:
-            return redirect("staff:org_import_detail", pk=record.pk)
+            return redirect("jobs:detail", pk=job.pk)  # the preview runs in the background
     records = OrgImport.objects.visible_to(request.user)[:20]
     return render(request, "staff/org_import.html", {"form": form, "records": records})
 
@@ -357,15 +367,12 @@ def org_import_detail(request, pk):
         form = ImportCommitForm(request.POST)
         form.is_valid()
         try:
-            record, report = import_services.org_import_commit(
+            job = import_services.org_import_commit_start(
                 actor=request.user, record=record, valid_only=form.cleaned_data.get("valid_only", False))
         except ValidationError as exc:
             messages.error(request, "；".join(_errors(exc)))
         else:
-            if report.committed:
-                messages.success(request, f"已导入：{report.counts_line()}")
-            else:
-                messages.error(request, record.message)
+            return redirect("jobs:detail", pk=job.pk)  # the commit runs in the background
         return redirect("staff:org_import_detail", pk=record.pk)
     return render(request, "staff/org_import_detail.html", {"record": record, "commit_form": ImportCommitForm()})
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from kongchuo.models import Area, Grade, Role, RoleAssignment, School, SchoolClass, SchoolYear, SubDistrict, User, Village
+from kongchuo.models import Area, Grade, Job, Role, RoleAssignment, School, SchoolClass, SchoolYear, SubDistrict, User, Village
 from kongchuo.xlsx import table_workbook
 from staff.models import OrgImport, StaffProfile
 from staff.samples import SCHOOL_HEADERS, VILLAGE_HEADERS, staff_rows, staff_workbook
@@ -50,10 +50,17 @@ def test_demo_district_goes_live_from_spreadsheets(client, empty_district, capsy
     upload = SimpleUploadedFile("教职工名单.xlsx", staff_workbook(rows))
     response = client.post(reverse("staff:import"), {"target": f"area:{area.pk}", "file": upload})
     assert response.status_code == 302, response.content.decode()[:2000]
+    job = Job.objects.get(kind="staff.import_preview")
+    assert response.url == reverse("jobs:detail", args=[job.pk])  # the preview runs as a job
+    response = client.get(response.url)  # the done job's page goes on to the preview
     detail = client.get(response.url).content.decode()
     assert "新建账号 300" in detail and "有错误 0" in detail
     record_pk = int(response.url.rstrip("/").split("/")[-1])
-    done = client.post(reverse("staff:import_commit", args=[record_pk]))
+    assert record_pk == job.result["record"]
+    done = client.post(reverse("staff:import_commit", args=[record_pk]), follow=True)
+    commit_job = Job.objects.get(kind="staff.import_commit")
+    assert done.redirect_chain == [(reverse("jobs:detail", args=[commit_job.pk]), 302),
+                                   (reverse("staff:import_credentials", args=[commit_job.pk]), 302)]
     passwords = dict(re.findall(r'name="user" value="(\d+)"><input type="hidden" name="password" value="([^"]+)"',
                                 done.content.decode()))
     assert len(passwords) == 300 and StaffProfile.objects.filter(must_change_password=True).count() == 300
@@ -102,9 +109,15 @@ def test_org_import_on_the_web_is_for_the_area_sysadmin_and_office_only(client, 
     upload = SimpleUploadedFile("v.xlsx", (SAMPLES_DIR / "village_list_sample.xlsx").read_bytes())
     response = client.post(reverse("staff:org_import"), {"kind": "villages", "area": area.pk, "file": upload})
     record = OrgImport.objects.get()
-    assert response.status_code == 302 and record.new_count == 6 and not Village.objects.filter(
-        subdistrict__area=area).exists()
-    client.post(reverse("staff:org_import_detail", args=[record.pk]))
+    job = Job.objects.get(kind="staff.org_import_preview")
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+    assert client.get(response.url).url == reverse("staff:org_import_detail", args=[record.pk])
+    assert record.new_count == 6 and not Village.objects.filter(subdistrict__area=area).exists()
+    done = client.post(reverse("staff:org_import_detail", args=[record.pk]), follow=True)
+    commit_job = Job.objects.get(kind="staff.org_import_commit")
+    assert done.redirect_chain[0][0] == reverse("jobs:detail", args=[commit_job.pk])
+    assert done.redirect_chain[-1][0] == reverse("staff:org_import_detail", args=[record.pk])
+    assert "已导入" in done.content.decode()
     assert Village.objects.filter(subdistrict__area=area).count() == 6
     client.force_login(world.office)  # another area's 教育办
     assert client.get(reverse("staff:org_import_detail", args=[record.pk])).status_code == 404

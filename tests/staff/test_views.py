@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from kongchuo.models import Role, RoleAssignment, User
+from kongchuo.models import Job, Role, RoleAssignment, User
 from staff import services
 from staff.models import StaffImport, StaffProfile
 from staff.samples import write_staff_file
@@ -142,13 +142,20 @@ def test_web_import_preview_then_confirm_creates_accounts(client, world, tmp_pat
     upload = SimpleUploadedFile("教职工.xlsx", path.read_bytes())
     response = client.post(reverse("staff:import"), {"target": f"school:{world.school_a.pk}", "file": upload})
     record = StaffImport.objects.get()
-    assert response.status_code == 302 and record.status == StaffImport.Status.PREVIEWED
-    preview = client.get(reverse("staff:import_detail", args=[record.pk])).content.decode()
+    job = Job.objects.get(kind="staff.import_preview")
+    # the upload starts the preview job; the job's page, once done, goes on to the preview
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+    response = client.get(response.url)
+    assert response.status_code == 302 and response.url == reverse("staff:import_detail", args=[record.pk])
+    assert record.status == StaffImport.Status.PREVIEWED
+    preview = client.get(response.url).content.decode()
     assert "第 6 行" in preview and "不一致" in preview and "新建账号" in preview
     assert not User.objects.filter(username__startswith="138000000").exists()
     kept = client.post(reverse("staff:import_commit", args=[record.pk]), follow=True)
     assert "未导入任何数据" in kept.content.decode()
-    done = client.post(reverse("staff:import_commit", args=[record.pk]), {"valid_only": "on"})
+    done = client.post(reverse("staff:import_commit", args=[record.pk]), {"valid_only": "on"}, follow=True)
+    commit_job = Job.objects.filter(kind="staff.import_commit").latest("pk")
+    assert done.redirect_chain[-1][0] == reverse("staff:import_credentials", args=[commit_job.pk])
     assert done.status_code == 200 and done.content.decode().count('class="fs-6 otp"') == 2
     assert User.objects.filter(username__in=["13800000031", "13800000032"]).count() == 2
     assert StaffImport.objects.get().status == StaffImport.Status.COMMITTED
