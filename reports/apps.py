@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = "报表统计"
+
+    def ready(self):
+        from . import jobs
+
+        jobs.register()
