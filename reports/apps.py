@@ -9,3 +9,8 @@ class ReportsConfig(AppConfig):
         from . import jobs
 
         jobs.register()
+        from students.discovery import selectors as discovery_selectors
+
+        from . import asof
+
+        discovery_selectors.register_ledger_filter(asof.ledger_filter)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from cases.models import AssistanceRecord, Case, CaseEvent, Exemption, ExemptionStep, HomeVisit, TeachingPlan
 from kongchuo.models import Term
 from students.models import Student, StatusChange
-from students.models.discovery import AbsenceAlert, AbsenceLevel, NonReturnEntry
+from students.models.discovery import AbsenceAlert, AbsenceEpisode, AbsenceLevel, NonReturnEntry
 
 # ---------------------------------------------------------------- categories (key, label), in precedence order
 LEFT = "left"
@@ -101,9 +101,16 @@ def _filed_exemption(day, kind):
 
 def _alert(day, levels):
     """An absence alert of one of `levels` reached on or before `day`, in a streak still running on `day`."""
-    return Exists(AbsenceAlert.objects.filter(student=OuterRef("pk"), level__in=levels, reached_on__lte=day,
-                                              episode__since__lte=day)
-                  .filter(Q(episode__ended_on__isnull=True) | Q(episode__ended_on__gt=day)))
+    running = Q(ended_on__isnull=True) | Q(ended_on__gt=day)
+    alerted = Exists(AbsenceAlert.objects.filter(student=OuterRef("pk"), level__in=levels, reached_on__lte=day,
+                                                 episode__since__lte=day)
+                     .filter(Q(episode__ended_on__isnull=True) | Q(episode__ended_on__gt=day)))
+    # An episode's level only rises; by its last absent day it had reached its recorded level. So an episode whose
+    # last absent day is on or before `day` and which still runs on `day` held that level then (this also covers
+    # episodes recorded without alert rows).
+    reached = Exists(AbsenceEpisode.objects.filter(running, student=OuterRef("pk"), level__in=levels,
+                                                   last_absent_on__lte=day))
+    return alerted | reached
 
 
 def _cases_as_of(day):
@@ -132,8 +139,13 @@ def annotate_as_of(qs, day):
     last_visit = HomeVisit.objects.filter(student=OuterRef("pk"), visit_date__lte=day).order_by("-visit_date", "-pk")
     if term is not None:
         term_start = term.start_date
-        nonreturn = Exists(NonReturnEntry.objects.filter(student=OuterRef("pk"), term=term, created__lt=end)
-                           .filter(Q(returned_on__isnull=True) | Q(returned_on__gt=day)))
+        # 未返校 is a fact from the term's first day (whenever the check registered it) until the return date;
+        # a 学籍异动 in the term (休学, 转出, 辍学, 复学 …) hands the child to that status.
+        nonreturn = (Exists(NonReturnEntry.objects.filter(student=OuterRef("pk"), term=term)
+                            .filter(Q(returned_on__gt=day)
+                                    | Q(returned_on__isnull=True) & ~Q(status=NonReturnEntry.Status.RETURNED)))
+                     & ~Exists(StatusChange.objects.filter(student=OuterRef("pk"), date__gte=term_start,
+                                                           date__lte=day)))
     else:
         term_start = day - datetime.timedelta(days=183)
         nonreturn = Value(False)
@@ -231,3 +243,12 @@ def children_as_of(user, day, *, school=None, village=None):
         qs = qs.filter(matched_student__school=school)
     return qs.select_related("village__subdistrict", "matched_student__school").order_by("village__code",
                                                                                           "birth_date", "pk")
+
+
+# ---------------------------------------------------------------- the 三本台账 pages (students) read this definition
+LEDGER_BOOKS = {"suspected": [SUSPECTED, NOT_RETURNED], "dropout": [DROPOUT]}
+
+
+def ledger_filter(qs, book, day):
+    """Registered into students.discovery.selectors (students must not import reports): the book's students."""
+    return annotate_as_of(qs, day).filter(category__in=LEDGER_BOOKS[book])

@@ -22,6 +22,7 @@ from kongchuo.audit import mask_id, mask_phone
 from kongchuo.models import School
 from kongchuo.xlsx import escape
 from students.models import CareAssignment, FamilyMember, StatusChange, VulnerabilityFlag
+from students.models.discovery import AbsenceEpisode
 
 from . import asof
 
@@ -137,7 +138,10 @@ def student_rows(req):
                                                                          | Q(end_date__gte=day))
     care = (CareAssignment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=day))
             .select_related("teacher").order_by("-pk"))
-    qs = (qs.annotate(dropout_change=Subquery(dropped.order_by("-date", "-pk").values("date")[:1]))
+    streak = (AbsenceEpisode.objects.filter(student=OuterRef("pk"), since__lte=day, level__in=["suspected", "dropout"])
+              .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day)).order_by("since"))
+    qs = (qs.annotate(dropout_change=Subquery(dropped.order_by("-date", "-pk").values("date")[:1]),
+                      streak_since=Subquery(streak.values("since")[:1]))
           .select_related("school__subdistrict", "village__subdistrict", "grade", "school_class")
           .prefetch_related(Prefetch("family_members", queryset=FamilyMember.objects.filter(is_guardian=True)
                                      .order_by("pk"), to_attr="guardians"),
@@ -155,7 +159,8 @@ def student_rows(req):
         lb = "、".join(VulnerabilityFlag.Kind(k).label for k in sorted(kinds & LEFT_BEHIND))
         subdistrict = (s.village.subdistrict.name if s.village_id else
                        s.school.subdistrict.name if s.school_id else "")
-        dropout_date = s.dropout_change or (case.dropout_date if case else None)
+        dropout_date = (s.dropout_change or (case.dropout_date if case else None)
+                        or (s.streak_since if s.category in (A.DROPOUT, A.SUSPECTED) else None))
         teacher = s.care_then[0].teacher.display_name if s.care_then else ""
         yield s.school_id, [
             n, subdistrict, s.village.name if s.village_id else "", s.school.name if s.school_id else "",
@@ -225,9 +230,10 @@ def _print_setup(ws, *, header_rows, exporter):
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.print_title_rows = header_rows
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    ws.oddFooter.right.text = escape(exporter)[:200]
+    footer = exporter.replace("&", "&&")[:200]  # "&" starts a header/footer code in Excel
+    ws.oddFooter.right.text = footer
     ws.evenFooter.center.text = "第 &P 页，共 &N 页"
-    ws.evenFooter.right.text = escape(exporter)[:200]
+    ws.evenFooter.right.text = footer
 
 
 def _head(ws, *, title, unit, filled_on, columns, exporter):

@@ -73,3 +73,18 @@ def test_category_list_query_count_does_not_grow(world, django_assert_max_num_qu
     with django_assert_max_num_queries(3):
         big = len(list(asof.students_as_of(world.office, day, categories=["enrolled"])))
     assert big == small + 15
+
+
+def test_ledger_page_reads_the_as_of_definition(world, client, monkeypatch):
+    """三本台账 (students) shows the reports' categories: an open 劝返中 case is 疑似辍学, a month of it 辍学."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    build(world)
+    client.force_login(world.office)
+    monkeypatch.setattr(timezone, "localdate", lambda *a: D(2026, 10, 20))
+    suspected = client.get(reverse("students:discovery_ledgers") + "?book=suspected").context["rows"]
+    assert {s.name for s, _, _ in suspected} == {world.a2.name}  # 劝返中 since 10-05; a1 is 辍学 (streak)
+    monkeypatch.setattr(timezone, "localdate", lambda *a: D(2026, 11, 10))
+    dropout = client.get(reverse("students:discovery_ledgers") + "?book=dropout").context["rows"]
+    assert {s.name for s, _, _ in dropout} == {world.a2.name, world.a3.name}

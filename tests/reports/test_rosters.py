@@ -55,6 +55,8 @@ def test_school_workbook_layout(world):
     a3 = next(r for r in rows if r[7] == world.a3.name)
     assert a3[17] == datetime.datetime(2026, 10, 15)  # a real date: 辍学时间 from the 学籍异动
     assert isinstance(a3[10], datetime.datetime)  # 出生年月
+    a1 = next(r for r in rows if r[7] == world.a1.name)
+    assert a1[17] == datetime.datetime(2026, 9, 14)  # 辍学时间 of a streak: its first absent day
     assert a3[9] and "*" in a3[9]  # ID masked by default
     sign = [c.value for c in ws[len(rows) + 6]]
     assert sign[0].startswith("单位负责人（签名）") and "复核人（签名）" in sign[0] and "填表人（签名）" in sign[0]
