@@ -191,6 +191,10 @@ KONGCHUO = {
     "NOTICE_DEADLINE_DAYS": int(os.environ.get("KC_NOTICE_DEADLINE_DAYS", "7")),
     "NOTICE_FONT_FAMILY": os.environ.get("NOTICE_FONT_FAMILY", "Noto Serif CJK SC"),
     "RATE_EXCLUDE_DEATHS": env_bool("KC_RATE_EXCLUDE_DEATHS", True),
+    # reports/asof.py: 疑似辍学 (a case in 劝返) for more than this many calendar days counts as 辍学 ("more than a
+    # month"); a last home visit "未能联系" within this many days counts as 疑似辍学 (unreachable).
+    "ROSTER_DROPOUT_AFTER_DAYS": int(os.environ.get("KC_ROSTER_DROPOUT_AFTER_DAYS", "30")),
+    "ROSTER_UNREACHABLE_DAYS": int(os.environ.get("KC_ROSTER_UNREACHABLE_DAYS", "30")),
 }
 
 if not DEBUG:
