@@ -127,7 +127,8 @@ def student_rows(req):
     dropped = StatusChange.objects.filter(student=OuterRef("pk"), kind=StatusChange.Kind.DROP_OUT, date__lte=day)
     events = CaseEvent.objects.filter(case=OuterRef("pk"), at__lt=end)
     cases = (Case.objects.filter(deleted_at__isnull=True, opened_at__lt=end)
-             .annotate(status_then=Subquery(events.exclude(to_status="").order_by("-at", "-pk").values("to_status")[:1]),
+             .annotate(status_then=Subquery(events.exclude(to_status="").order_by("-at", "-pk")
+                                            .values("to_status")[:1]),
                        returned_at=Subquery(events.filter(Q(kind=CaseEvent.Kind.RETURN)
                                                           | Q(to_status=Case.Status.RETURNED))
                                             .order_by("-at").values("at")[:1]),
@@ -359,8 +360,9 @@ def build_workbook(req, *, progress=None):
             entry = sheets.get(school_id)
             if entry is None:
                 if other is None:
-                    ws = wb.create_sheet(_sheet_name("无在读学校", used))
-                    other = [ws, _head(ws, title=f"{area}{req.month_label}{req.kind.label}（无在读学校）",
+                    ws = wb.create_sheet(_sheet_name("其他学校", used))
+                    title = f"{area}{req.month_label}{req.kind.label}（辖区居民在其他学校或无学校）"
+                    other = [ws, _head(ws, title=title,
                                        unit=area, filled_on=filled_on, columns=columns, exporter=exporter)]
                 entry = other
             values[0] = entry[1] - 4  # 序号 within the sheet
