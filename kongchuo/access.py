@@ -742,6 +742,7 @@ NAVIGATION = [
     ("家访", "cases:visit_list", "house-door", "visit.view"),
     ("通知书", "notices:list", "file-earmark-text", "notice.view"),
     ("报表", "reports:dashboard", "bar-chart", "report.view"),
+    ("花名册导出", "reports:rosters", "file-earmark-spreadsheet", "report.export"),
     ("组织机构", "org:schools", "diagram-3", "org.view"),
     ("教职工账号", "staff:list", "person-badge", "staff.manage"),
     ("上线检查", "staff:checklist", "list-check", "setup.view"),

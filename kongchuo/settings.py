@@ -234,6 +234,10 @@ KONGCHUO = {
     # years on 1 September; outside it the student form asks for a confirmed reason, an import warns.
     "SCHOOL_ENTRY_AGE": int(os.environ.get("KC_SCHOOL_ENTRY_AGE", "6")),
     "GRADE_AGE_TOLERANCE": int(os.environ.get("KC_GRADE_AGE_TOLERANCE", "2")),
+    # reports/asof.py: 疑似辍学 (a case in 劝返) for more than this many calendar days counts as 辍学 ("more than a
+    # month"); a last home visit "未能联系" within this many days counts as 疑似辍学 (unreachable).
+    "ROSTER_DROPOUT_AFTER_DAYS": int(os.environ.get("KC_ROSTER_DROPOUT_AFTER_DAYS", "30")),
+    "ROSTER_UNREACHABLE_DAYS": int(os.environ.get("KC_ROSTER_UNREACHABLE_DAYS", "30")),
 }
 
 LOCAL_HTTP = env_bool("KC_LOCAL_HTTP")

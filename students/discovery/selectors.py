@@ -155,15 +155,30 @@ def _episode_subquery(level_q):
     return eps
 
 
+# The one definition of 疑似辍学 / 辍学 lives in reports (reports/asof.py); reports registers it here from
+# ReportsConfig.ready (students must not import reports). fn(queryset, book, day) -> the book's students on `day`.
+LEDGER_FILTER = []
+
+
+def register_ledger_filter(fn):
+    LEDGER_FILTER[:] = [fn]
+
+
 def ledger_students(user, book, *, school=None, village=None, q=""):
     """Students of the 疑似辍学 or 辍学 ledger, scoped, with the facts that put them there (annotations).
 
-    疑似辍学: a running unexcused streak at the 疑似辍学 level, or an open 未返校 entry — and not 辍学.
-    辍学: 学籍状态 辍学, or a running streak at the 辍学 level.
+    With reports installed: the as-of-today categories of reports/asof.py (README “控辍保学口径”). Without it
+    (fallback): 疑似辍学 = a running unexcused streak at the 疑似辍学 level, or an open 未返校 entry — and not 辍学;
+    辍学 = 学籍状态 辍学, or a running streak at the 辍学 level.
     """
     students = Student.objects.visible_to(user)
     dropout_eps = AbsenceEpisode.objects.filter(is_open=True, level=AbsenceLevel.DROPOUT)
-    if book == "dropout":
+    if LEDGER_FILTER:
+        from django.utils import timezone
+
+        qs = LEDGER_FILTER[0](students, book, timezone.localdate())
+        level_q = Q(level=AbsenceLevel.DROPOUT) if book == "dropout" else Q(level=AbsenceLevel.SUSPECTED)
+    elif book == "dropout":
         qs = students.filter(Q(status=Student.Status.DROPPED_OUT) | Q(pk__in=dropout_eps.values("student_id")))
         level_q = Q(level=AbsenceLevel.DROPOUT)
     else:
