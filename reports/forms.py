@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from kongchuo import access
+from kongchuo.forms import Form
 from kongchuo.models import School
 
 from . import rosters
@@ -17,7 +18,7 @@ def _months(count=24):
     return out
 
 
-class RosterExportForm(forms.Form):
+class RosterExportForm(Form):
     kind = forms.ChoiceField(label="名册类型", choices=[(k, v.label) for k, v in rosters.KINDS.items()])
     month = forms.ChoiceField(label="月份（按该月月末状态）")
     school = forms.ModelChoiceField(label="学校", queryset=School.objects.none(), required=False,
@@ -38,7 +39,7 @@ class RosterExportForm(forms.Form):
             del self.fields["unmask"]
 
     def clean_purpose(self):
-        value = self.cleaned_data["purpose"].replace("\x00", "").strip()
+        value = self.cleaned_data["purpose"]  # cleaned of control characters by the form base (kongchuo.text)
         if not value:
             raise forms.ValidationError("请填写导出用途。")
         return value

@@ -54,6 +54,7 @@ def constructor_kwargs():
         "student_choices": [(1, "一")], "grades": [], "moves": (), "terms": Term.objects.all(),
         "guardians": list(FamilyMember.objects.all()[:1]), "case": SimpleNamespace(dropout_date=None),
         "plan": SimpleNamespace(teachers=users, session_minutes=90), "choices": [(1, "一"), (2, "二")], "choice_label": "学校",
+        "user": users.filter(role_assignments__isnull=False).first() or users.first(),
     }
 
 
@@ -73,6 +74,7 @@ def build(form_class, data=None, files=None):
               and (p.default is p.empty or name in ("colleagues", "candidates", "moves", "plan", "choices", "choice_label"))}
     args = []
     if issubclass(form_class, SetPasswordForm):  # Django's password forms take the user first
+        kwargs.pop("user", None)
         args.append(User.objects.first())
     if "request" in params:
         kwargs["request"] = None
