@@ -7,33 +7,19 @@ import os
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.deconstruct import deconstructible
-from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
+
+from kongchuo.models.jobs import PrivateJobStorage
 
 from .core import ScopedQuerySet
 
 
 @deconstructible
-class PrivateImportStorage(FileSystemStorage):
-    """Files outside MEDIA_ROOT (settings.KONGCHUO_PRIVATE_ROOT, default var/private): no URL, read by the app only."""
-
-    def __init__(self):
-        super().__init__(base_url=None)
-
-    @property
-    def base_location(self):
-        return getattr(settings, "KONGCHUO_PRIVATE_ROOT", None) or os.path.join(settings.VAR_DIR, "private")
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @cached_property
-    def base_url(self):
-        return None
+class PrivateImportStorage(PrivateJobStorage):
+    """Files outside MEDIA_ROOT (settings.KONGCHUO_PRIVATE_ROOT, default var/private): no URL, read by the app only.
+    The same root as the job files (kongchuo.models.jobs), so a staged upload is handed over without a copy."""
 
     def url(self, name):
         raise ValueError("导入文件不提供下载地址")

@@ -1,35 +1,16 @@
 """Two school admins issuing at the same moment (PostgreSQL row locks; real threads and connections)."""
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from notices.models import Notice, NoticeCounter, NoticeKind
 from notices.services import NoticeError, notice_issue
 from tests.notices.conftest import FIXED_NOW
+from tests.parallel import run_parallel
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
-def _run_parallel(jobs):
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def worker(i, job):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = job()
-        except Exception as exc:  # noqa: BLE001 - collected and asserted by the test
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def _issue_job(case, actor, guardian):
@@ -43,7 +24,7 @@ def test_parallel_issuing_gives_gap_free_unique_numbers(transactional_db, world,
         f.StudentFactory(name=f"并发{i}", school_class=world.class_a41, village=world.v1b) for i in range(4)]
     cases = [make_case(s) for s in students]
     jobs = [_issue_job(c, world.principal_a, guardian_of(c)) for c in cases]
-    results = _run_parallel(jobs)
+    results = run_parallel(jobs)
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors
     seqs = sorted(Notice.objects.filter(school=world.school_a, year=2026).values_list("seq", flat=True))
@@ -59,7 +40,7 @@ def test_issuing_twice_at_once_on_one_case_gives_one_notice_and_a_chinese_messag
     second_admin = f.UserFactory(username="principal_a2")
     f.RoleAssignmentFactory(user=second_admin, role=Role.SCHOOL_ADMIN, school=world.school_a)
     guardian = guardian_of(case_a1)
-    results = _run_parallel([_issue_job(case_a1, world.principal_a, guardian),
+    results = run_parallel([_issue_job(case_a1, world.principal_a, guardian),
                              _issue_job(case_a1, second_admin, guardian)])
     notices = [r for r in results if isinstance(r, Notice)]
     errors = [r for r in results if isinstance(r, Exception)]
