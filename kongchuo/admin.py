@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from simple_history.admin import SimpleHistoryAdmin
 
-from kongchuo import access, uploads
+from kongchuo import access, text, uploads
 from kongchuo.forms import ChineseFormMixin
 from kongchuo.models import (
     AccessLog, Area, CalendarException, EducationOffice, Grade, Job, LeadershipGroup, LeadershipMember, Role,
@@ -126,6 +126,9 @@ class VillageAdmin(SimpleHistoryAdmin):
 
 
 class SchoolAdminForm(ChineseFormMixin, forms.ModelForm):
+    # a school's name keeps its full-width brackets (土城中心小学（新）): free text, not a person's name (NFKC)
+    text_kinds = {"name": text.LINE, "short_name": text.LINE}
+
     class Meta:
         model = School
         fields = "__all__"

@@ -53,12 +53,16 @@ class ChineseFormMixin:
     prepared when the form is cleaned."""
 
     field_labels = {}  # {name: label} for fields a parent class declares, applied before the messages are named
+    text_kinds = {}  # {name: kongchuo.text kind} where the field's name alone would choose the wrong one
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, label in self.field_labels.items():
             if name in self.fields:
                 self.fields[name].label = label
+        for name, kind in self.text_kinds.items():
+            if name in self.fields:
+                self.fields[name].text_kind = kind
         for name, field in self.fields.items():
             prepare_field(name, field)
 
